@@ -1,0 +1,274 @@
+"""Expand a checked config file into the resolved host model.
+
+This is where the ``networks`` shorthand becomes a VLAN device plus a bridge (named through
+the templates), bridge defaults are merged, addresses are parsed and guests are attached to
+bridges. Problems that only appear during expansion (a template that cannot be expanded, two
+entries producing the same interface name) are returned as diagnostics; resolution never
+raises for user input, so ``hvnet validate`` can report everything in one pass.
+"""
+
+from __future__ import annotations
+
+import string
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface, ip_interface
+from typing import TypedDict
+
+from hvnet.config import AddressEntry, HostFile, L3Settings, NetworkEntry, PortEntry
+from hvnet.diagnostics import Diagnostic, Path, error
+from hvnet.model import (
+    Bond,
+    Bridge,
+    BridgePort,
+    Dns,
+    Guest,
+    GuestKind,
+    GuestNic,
+    Host,
+    IPInterface,
+    Link,
+    Method4,
+    Method6,
+    Network,
+    Nic,
+    Route,
+    Vlan,
+    VlanProtocol,
+)
+from hvnet.options import BondOptions, BridgeOptions
+
+TEMPLATE_FIELDS = frozenset({"vid", "parent", "network"})
+_BOND_OPTION_FIELDS = frozenset(BondOptions.model_fields)
+_BRIDGE_OPTION_FIELDS = frozenset(BridgeOptions.model_fields)
+
+
+def parse_address(entry: AddressEntry) -> IPInterface | None:
+    """The interface address an entry means; the netmask wins over a missing prefix.
+
+    Returns None when the text is not an address (schema rules report it with a location).
+    """
+    text = entry.address.strip()
+    try:
+        if "/" not in text and entry.netmask:
+            mask = entry.netmask.strip()
+            return ip_interface(f"{text}/{mask}")
+        return ip_interface(text)
+    except ValueError:
+        return None
+
+
+def check_template(template: str) -> str | None:
+    """Why *template* is not an acceptable naming template, or None when it is.
+
+    Only plain ``{vid}``, ``{parent}``, ``{network}`` fields (with an optional format spec such
+    as ``{vid:04d}``) are allowed: no attribute access or indexing, which ``str.format`` would
+    otherwise evaluate on our objects.
+    """
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return f"malformed template: {exc}"
+    for _literal, field_name, spec, conversion in parsed:
+        if field_name is None:
+            continue
+        if field_name not in TEMPLATE_FIELDS:
+            return f"unknown field {{{field_name}}} (allowed: vid, parent, network)"
+        if conversion or (spec and not spec.replace("0", "").rstrip("d").isdigit() and spec != "d"):
+            return f"unsupported format {{{field_name}:{spec}}} (use e.g. {{vid:04d}})"
+    return None
+
+
+def expand_template(template: str, vid: int | None, parent: str, network: str) -> str:
+    return template.format(vid=vid if vid is not None else 0, parent=parent, network=network)
+
+
+class L3Kwargs(TypedDict):
+    """Keyword arguments every :class:`Link` takes for its layer-2/3 settings."""
+
+    mtu: int | None
+    mac: str | None
+    addresses: tuple[IPInterface, ...]
+    method: Method4
+    method6: Method6
+    gateway: IPv4Address | None
+    gateway6: IPv6Address | None
+    routes: tuple[Route, ...]
+
+
+def _l3(entry: L3Settings) -> L3Kwargs:
+    """Model keyword arguments for the layer-3 settings of any entry."""
+    addresses: list[IPInterface] = []
+    for address in entry.addresses:
+        parsed = parse_address(address)
+        if parsed is not None:
+            addresses.append(parsed)
+    has_v4 = any(isinstance(a, IPv4Interface) for a in addresses)
+    has_v6 = any(isinstance(a, IPv6Interface) for a in addresses)
+    method = (
+        Method4(entry.method) if entry.method else (Method4.STATIC if has_v4 else Method4.MANUAL)
+    )
+    method6 = (
+        Method6(entry.method6) if entry.method6 else (Method6.STATIC if has_v6 else Method6.MANUAL)
+    )
+    return {
+        "mtu": entry.mtu,
+        "mac": entry.mac.lower() if entry.mac else None,
+        "addresses": tuple(addresses),
+        "method": method,
+        "method6": method6,
+        "gateway": entry.gateway,
+        "gateway6": entry.gateway6,
+        "routes": tuple(Route(r.to, r.via, r.metric) for r in entry.routes),
+    }
+
+
+def _ports(entries: list[PortEntry]) -> tuple[BridgePort, ...]:
+    return tuple(BridgePort(p.name, p.priority, p.cost) for p in entries)
+
+
+class _Builder:
+    def __init__(self, config: HostFile) -> None:
+        self.config = config
+        self.links: dict[str, Link] = {}
+        self.networks: dict[str, Network] = {}
+        self.problems: list[Diagnostic] = []
+        self.template_ok = {
+            field: check_template(getattr(config.naming, field)) is None
+            for field in ("vlan", "bridge", "untagged_bridge")
+        }
+
+    def add(self, link: Link) -> None:
+        existing = self.links.get(link.name)
+        if existing is not None:
+            self.problems.append(
+                error(
+                    "HV105",
+                    f"interface name {link.name!r} is defined twice "
+                    f"(by {_describe(existing.origin)} and {_describe(link.origin)})",
+                    "rename one of them, or set vlan_name/bridge_name on the network",
+                    link.origin,
+                )
+            )
+            return
+        self.links[link.name] = link
+
+    def build(self) -> Host:
+        cfg = self.config
+        for name, nic in cfg.nics.items():
+            self.add(
+                Nic(
+                    name=name,
+                    match_mac=nic.match.mac.lower() if nic.match else None,
+                    origin=("nics", name),
+                    **_l3(nic),
+                )
+            )
+        for name, bond in cfg.bonds.items():
+            options = BondOptions.model_construct(
+                **{k: v for k, v in bond.__dict__.items() if k in _BOND_OPTION_FIELDS}
+            )
+            self.add(
+                Bond(
+                    name=name,
+                    slaves=tuple(bond.slaves),
+                    options=options,
+                    separate_switches=bond.separate_switches,
+                    origin=("bonds", name),
+                    **_l3(bond),
+                )
+            )
+        for name, vlan in cfg.vlans.items():
+            self.add(
+                Vlan(
+                    name=name,
+                    vid=vlan.id,
+                    parent=vlan.link,
+                    protocol=VlanProtocol(vlan.protocol),
+                    origin=("vlans", name),
+                    **_l3(vlan),
+                )
+            )
+        for name, bridge in cfg.bridges.items():
+            bridge_options = _bridge_options(bridge)
+            self.add(
+                Bridge(
+                    name=name,
+                    ports=_ports(bridge.ports),
+                    options=bridge_options,
+                    origin=("bridges", name),
+                    **_l3(bridge),
+                )
+            )
+        for name, network in cfg.networks.items():
+            self._network(name, network)
+        guests = tuple(self._guest(name) for name in cfg.guests)
+        dns = Dns(tuple(cfg.dns.nameservers), tuple(cfg.dns.search))
+        return Host(cfg.hostname, self.links, self.networks, guests, dns)
+
+    def _network(self, name: str, network: NetworkEntry) -> None:
+        origin: Path = ("networks", name)
+        naming = self.config.naming
+        vlan_name: str | None = None
+        if network.vlan is not None:
+            vlan_name = network.vlan_name
+            if vlan_name is None and self.template_ok["vlan"]:
+                vlan_name = expand_template(naming.vlan, network.vlan, network.on, name)
+            if vlan_name is None:
+                return
+            self.add(
+                Vlan(
+                    name=vlan_name,
+                    vid=network.vlan,
+                    parent=network.on,
+                    protocol=VlanProtocol(network.protocol),
+                    origin=origin,
+                )
+            )
+            lower = vlan_name
+            template_field = "bridge"
+        else:
+            lower = network.on
+            template_field = "untagged_bridge"
+        bridge_name = network.bridge_name
+        if bridge_name is None and self.template_ok[template_field]:
+            template = getattr(naming, template_field)
+            bridge_name = expand_template(template, network.vlan, network.on, name)
+        if bridge_name is None:
+            return
+        options = _bridge_options(network).merged_over(self.config.defaults.bridge)
+        ports = (BridgePort(lower), *_ports(network.extra_ports))
+        self.add(
+            Bridge(name=bridge_name, ports=ports, options=options, origin=origin, **_l3(network))
+        )
+        self.networks[name] = Network(name, bridge_name, vlan_name, network.vlan, network.on)
+
+    def _guest(self, name: str) -> Guest:
+        entry = self.config.guests[name]
+        nics = []
+        for nic in entry.nics:
+            network = self.networks.get(nic.network)
+            bridge = (
+                network.bridge
+                if network
+                else (nic.network if isinstance(self.links.get(nic.network), Bridge) else None)
+            )
+            nics.append(
+                GuestNic(nic.network, bridge, nic.mac.lower() if nic.mac else None, nic.model)
+            )
+        return Guest(name, GuestKind(entry.type), tuple(nics), origin=("guests", name))
+
+
+def _bridge_options(entry: BridgeOptions) -> BridgeOptions:
+    return BridgeOptions.model_construct(
+        **{k: v for k, v in entry.__dict__.items() if k in _BRIDGE_OPTION_FIELDS and v is not None}
+    )
+
+
+def _describe(origin: Path) -> str:
+    return " ".join(str(p) for p in origin[:2]) if origin else "an import"
+
+
+def resolve(config: HostFile) -> tuple[Host, list[Diagnostic]]:
+    """The host a config file describes, plus problems found while expanding it."""
+    builder = _Builder(config)
+    host = builder.build()
+    return host, builder.problems
