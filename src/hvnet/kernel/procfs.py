@@ -1,0 +1,403 @@
+"""Pure parsers for ``/proc/net/bonding/*`` and ``/proc/net/vlan/*``.
+
+The bonding file is the only place that shows the 802.3ad aggregator, churn
+state and LACP partner in one read, and it is what support bundles capture.
+Its layout changed across kernels (``Peer Notification Delay``, ``ARP Missed
+Max``, ``Slave queue ID``, churn lines and the LACP PDU blocks all appeared
+over time; ``Speed``/``Duplex`` were once absent or printed as sentinels), so
+the parser is a tolerant line classifier rather than a grammar: each field is
+optional, unknown lines go to ``extra``, and no input raises.  Format source:
+``drivers/net/bonding/bond_procfs.c`` and ``net/8021q/vlanproc.c``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hvnet.kernel.facts import (
+    AggregatorInfo,
+    BondProcInfo,
+    BondSlaveProcInfo,
+    LacpPduDetails,
+    LacpPortState,
+    VlanProcDev,
+    VlanProcEntry,
+)
+
+__all__ = ["bond_mode_from_text", "parse_bonding", "parse_vlan_config", "parse_vlan_dev"]
+
+# ``bond_mode_name()`` texts; matched case-insensitively on a prefix so that a
+# vendor suffix cannot break the mapping.
+_MODE_TEXTS: tuple[tuple[str, str], ...] = (
+    ("load balancing (round-robin)", "balance-rr"),
+    ("fault-tolerance (active-backup)", "active-backup"),
+    ("load balancing (xor)", "balance-xor"),
+    ("fault-tolerance (broadcast)", "broadcast"),
+    ("ieee 802.3ad dynamic link aggregation", "802.3ad"),
+    ("transmit load balancing", "balance-tlb"),
+    ("adaptive load balancing", "balance-alb"),
+)
+_KERNEL_MODE_NAMES = frozenset(name for _, name in _MODE_TEXTS)
+
+# Sentinels older kernels printed for an unknown speed (SPEED_UNKNOWN as u16/u32/int).
+_UNKNOWN_SPEEDS = frozenset({-1, 0xFFFF, 0xFFFFFFFF})
+
+_FOM_RE = re.compile(r"^(?P<mode>.*?)\s*\(fail_over_mac\s+(?P<fom>[^)]*)\)\s*$")
+_PRIMARY_RE = re.compile(r"^(?P<name>.*?)\s*\(primary_reselect\s+(?P<sel>[^)]*)\)\s*$")
+_HASH_RE = re.compile(r"^(?P<name>\S+)\s*\((?P<num>-?\d+)\)\s*$")
+_NO_AGG_RE = re.compile(r"^bond\s+(?P<bond>\S+)\s+has no active aggregator\s*$", re.IGNORECASE)
+_DETAILS_RE = re.compile(r"^details\s+(?P<who>actor|partner)\s+lacp\s+pdu\s*:?\s*$", re.IGNORECASE)
+_INT_RE = re.compile(r"^[-+]?\d+")
+
+
+def _int(text: str | None) -> int | None:
+    """Leading integer of ``text`` (``"1000 Mbps"`` -> 1000), else ``None``."""
+    if text is None:
+        return None
+    m = _INT_RE.match(text.strip())
+    if m is None:
+        return None
+    try:
+        return int(m.group(0))
+    except ValueError:  # more digits than int() accepts (sys.int_info limit)
+        return None
+
+
+def _hex(text: str | None) -> int | None:
+    """``text`` as a hexadecimal integer (``0x`` optional), else ``None``."""
+    if not text:
+        return None
+    try:
+        return int(text.strip(), 16)
+    except ValueError:
+        return None
+
+
+def bond_mode_from_text(text: str | None) -> str | None:
+    """Kernel mode name for a ``Bonding Mode:`` text (or an already-kernel name)."""
+    if not text:
+        return None
+    low = text.strip().lower()
+    for prefix, name in _MODE_TEXTS:
+        if low.startswith(prefix):
+            return name
+    if low in _KERNEL_MODE_NAMES:
+        return low
+    return None
+
+
+def _split(line: str) -> tuple[str, str] | None:
+    """Split ``Key: value`` (first ``": "``) or ``Key:``; ``None`` if no colon.
+
+    Splitting on ``": "`` rather than ``":"`` keeps MAC/IPv6 values and the
+    ``(xx::xx form)`` key intact.
+    """
+    if ": " in line:
+        key, _, value = line.partition(": ")
+        return key.strip(), value.strip()
+    if line.endswith(":"):
+        return line[:-1].strip(), ""
+    return None
+
+
+def _targets(value: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in value.split(",") if t.strip())
+
+
+def _put_extra(extra: dict[str, str], key: str, value: str) -> None:
+    extra[key] = f"{extra[key]}\n{value}" if key in extra else value
+
+
+# --- /proc/net/bonding -------------------------------------------------------
+
+_MASTER_INT_KEYS = {
+    "mii polling interval (ms)": "miimon_ms",
+    "up delay (ms)": "updelay_ms",
+    "down delay (ms)": "downdelay_ms",
+    "peer notification delay (ms)": "peer_notif_delay_ms",
+    "arp polling interval (ms)": "arp_interval_ms",
+    "arp missed max": "arp_missed_max",
+    "min links": "min_links",
+    "system priority": "system_priority",
+}
+_AGG_INT_KEYS = {
+    "aggregator id": "aggregator_id",
+    "number of ports": "number_of_ports",
+    "actor key": "actor_key",
+    "partner key": "partner_key",
+}
+_SLAVE_INT_KEYS = {
+    "link failure count": "link_failure_count",
+    "slave queue id": "queue_id",
+    "actor churned count": "actor_churned_count",
+    "partner churned count": "partner_churned_count",
+}
+_PDU_INT_KEYS = {
+    "system priority": "system_priority",
+    "port key": "port_key",
+    "oper key": "port_key",
+    "port priority": "port_priority",
+    "port number": "port_number",
+}
+
+
+_PDU_KEYS = frozenset({*_PDU_INT_KEYS, "system mac address", "port state"})
+
+
+class _Slave:
+    """Mutable accumulator for one slave section; frozen at the end."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.fields: dict[str, Any] = {}
+        self.extra: dict[str, str] = {}
+        self.pdus: dict[str, dict[str, Any]] = {}
+        self.pdu_extra: dict[str, dict[str, str]] = {}
+        self.pdu: str | None = None  # "actor" / "partner" while inside a details block
+
+    def feed(self, key: str, value: str, raw: str) -> None:
+        low = key.lower()
+        m = _DETAILS_RE.match(raw.strip())
+        if m is not None:
+            self.pdu = m.group("who").lower()
+            self.pdus.setdefault(self.pdu, {})
+            self.pdu_extra.setdefault(self.pdu, {})
+            return
+        indented = raw[:1] in (" ", "\t")
+        if self.pdu is not None and (indented or low in _PDU_KEYS):
+            self._feed_pdu(self.pdu, low, key, value)
+            return
+        self.pdu = None
+        f = self.fields
+        if low == "mii status":
+            f["mii_status"] = value or None
+        elif low == "speed":
+            f["speed_text"] = value
+            speed = _int(value)
+            f["speed_mbps"] = None if speed is None or speed in _UNKNOWN_SPEEDS else speed
+        elif low == "duplex":
+            d = value.lower()
+            f["duplex"] = d if d in ("full", "half") else None
+        elif low == "permanent hw addr":
+            f["perm_hwaddr"] = value.lower() or None
+        elif low == "aggregator id":
+            agg = _int(value)
+            f["aggregator_id"] = agg
+            f["has_aggregator"] = agg is not None
+        elif low in ("actor churn state", "partner churn state"):
+            f[low.split()[0] + "_churn_state"] = value or None
+        elif low in _SLAVE_INT_KEYS:
+            f[_SLAVE_INT_KEYS[low]] = _int(value)
+        else:
+            _put_extra(self.extra, key, value)
+
+    def _feed_pdu(self, who: str, low: str, key: str, value: str) -> None:
+        pdu = self.pdus[who]
+        if low in _PDU_INT_KEYS:
+            pdu[_PDU_INT_KEYS[low]] = _int(value)
+        elif low == "system mac address":
+            pdu["system_mac"] = value.lower() or None
+        elif low == "port state":
+            state = _int(value)
+            pdu["port_state"] = (
+                LacpPortState.from_int(state) if state is not None and 0 <= state <= 255 else None
+            )
+        else:
+            _put_extra(self.pdu_extra[who], key, value)
+
+    def build(self) -> BondSlaveProcInfo:
+        def pdu(who: str) -> LacpPduDetails | None:
+            if who not in self.pdus:
+                return None
+            return LacpPduDetails(**self.pdus[who], extra=self.pdu_extra[who])
+
+        return BondSlaveProcInfo(
+            name=self.name,
+            **self.fields,
+            actor_lacp=pdu("actor"),
+            partner_lacp=pdu("partner"),
+            extra=self.extra,
+        )
+
+
+def _feed_master(
+    fields: dict[str, Any], agg: dict[str, Any], extra: dict[str, str], key: str, value: str
+) -> None:
+    """Classify one ``Key: value`` line of the bond (pre-slave) section."""
+    low = key.lower()
+    if low == "ethernet channel bonding driver":
+        fields["driver_version"] = value or None
+    elif low == "bonding mode":
+        m = _FOM_RE.match(value)
+        text = m.group("mode") if m else value
+        fields["mode_text"] = text or None
+        fields["mode"] = bond_mode_from_text(text)
+        if m:
+            fields["fail_over_mac"] = m.group("fom").strip() or None
+    elif low == "transmit hash policy":
+        m = _HASH_RE.match(value)
+        fields["xmit_hash_policy"] = (m.group("name") if m else value) or None
+        fields["xmit_hash_policy_id"] = _int(m.group("num")) if m else None
+    elif low == "primary slave":
+        m = _PRIMARY_RE.match(value)
+        name = m.group("name") if m else value
+        fields["primary_slave"] = None if name in ("", "None") else name
+        if m:
+            fields["primary_reselect"] = m.group("sel").strip() or None
+    elif low == "currently active slave":
+        fields["active_slave"] = None if value in ("", "None") else value
+    elif low == "mii status":
+        fields["mii_status"] = value or None
+    elif low.startswith("arp ip target/s"):
+        fields["arp_ip_targets"] = _targets(value)
+    elif low.startswith("ns ipv6 target/s"):
+        fields["ns_ip6_targets"] = _targets(value)
+    elif low == "lacp active":
+        fields["lacp_active"] = {"on": True, "off": False}.get(value.lower())
+    elif low == "lacp rate":
+        fields["lacp_rate"] = value or None
+    elif low == "aggregator selection policy (ad_select)":
+        fields["ad_select"] = value or None
+    elif low == "system mac address":
+        fields["system_mac"] = value.lower() or None
+    elif low == "active aggregator info":
+        fields["has_active_aggregator"] = True
+    elif low in _AGG_INT_KEYS:
+        agg[_AGG_INT_KEYS[low]] = _int(value)
+    elif low == "partner mac address":
+        agg["partner_mac"] = value.lower() or None
+    elif low in _MASTER_INT_KEYS:
+        fields[_MASTER_INT_KEYS[low]] = _int(value)
+    else:
+        _put_extra(extra, key, value)
+
+
+def parse_bonding(text: str) -> BondProcInfo:
+    """Parse one ``/proc/net/bonding/BOND`` file of any kernel age; never raises.
+
+    The file is a bond section followed by one blank-line-separated section per
+    slave, each starting at ``Slave Interface:``.  Lines are classified by key
+    within their section; unknown ones are kept in the section's ``extra``.
+    """
+    fields: dict[str, Any] = {}
+    agg: dict[str, Any] = {}
+    extra: dict[str, str] = {}
+    slaves: list[_Slave] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            if slaves:
+                slaves[-1].pdu = None
+            continue
+        kv = _split(line)
+        if kv is not None and kv[0].lower() == "slave interface" and kv[1]:
+            slaves.append(_Slave(kv[1]))
+            continue
+        if slaves:
+            key, value = kv if kv is not None else (line, "")
+            slaves[-1].feed(key, value, raw)
+            continue
+        m = _NO_AGG_RE.match(line)
+        if m is not None:
+            fields["has_active_aggregator"] = False
+        elif line.lower() == "802.3ad info":
+            continue
+        elif kv is None:
+            _put_extra(extra, line, "")
+        else:
+            _feed_master(fields, agg, extra, *kv)
+    if agg:
+        fields.setdefault("has_active_aggregator", True)
+    return BondProcInfo(
+        **fields,
+        active_aggregator=AggregatorInfo(**agg) if agg else None,
+        slaves=tuple(s.build() for s in slaves),
+        extra=extra,
+    )
+
+
+# --- /proc/net/vlan ----------------------------------------------------------
+
+
+def parse_vlan_config(text: str) -> list[VlanProcEntry]:
+    """Rows of ``/proc/net/vlan/config`` (``name | VID | parent``); never raises.
+
+    The two header lines (column titles, ``Name-Type:``) are skipped; use
+    :func:`parse_vlan_name_type` for the latter.
+    """
+    entries: list[VlanProcEntry] = []
+    for raw in text.splitlines():
+        if raw.count("|") < 2 or raw.startswith("VLAN Dev name"):
+            continue
+        name, vid, parent = (p.strip() for p in raw.split("|", 2))
+        if not name:
+            continue
+        entries.append(VlanProcEntry(name=name, vid=_int(vid), parent=parent or None))
+    return entries
+
+
+def parse_vlan_name_type(text: str) -> str | None:
+    """The ``Name-Type:`` value of ``/proc/net/vlan/config``, if present."""
+    for raw in text.splitlines():
+        if raw.startswith("Name-Type:"):
+            return raw.partition(":")[2].strip() or None
+    return None
+
+
+_VLAN_HEAD_RE = re.compile(
+    r"^(?P<name>\S+)\s+VID:\s*(?P<vid>-?\d+)\s+REORDER_HDR:\s*(?P<reorder>-?\d+)"
+    r"(?:\s+dev->priv_flags:\s*(?P<flags>[0-9a-fA-F]+))?"
+)
+_VLAN_COUNTERS = {
+    "total frames received": "rx_frames",
+    "total bytes received": "rx_bytes",
+    "broadcast/multicast rcvd": "rx_multicast",
+    "total frames transmitted": "tx_frames",
+    "total bytes transmitted": "tx_bytes",
+}
+_MAP_RE = re.compile(r"(\d+):(\d+)")
+_COUNTER_RE = re.compile(r"^(?P<label>.*?)\s+(?P<num>\d+)\s*$")
+
+
+def _qos_map(text: str) -> dict[int, int]:
+    pairs = ((_int(a), _int(b)) for a, b in _MAP_RE.findall(text))
+    return {a: b for a, b in pairs if a is not None and b is not None}
+
+
+def parse_vlan_dev(text: str) -> VlanProcDev:
+    """Parse ``/proc/net/vlan/DEV`` (header, counters, Device, QoS maps); never raises."""
+    fields: dict[str, Any] = {}
+    extra: dict[str, str] = {}
+    ingress: dict[int, int] = {}
+    egress: dict[int, int] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        head = _VLAN_HEAD_RE.match(line)
+        if head is not None and "name" not in fields:
+            fields["name"] = head.group("name")
+            fields["vid"] = _int(head.group("vid"))
+            fields["reorder_hdr"] = head.group("reorder") != "0"
+            flags = head.group("flags")
+            fields["priv_flags"] = _hex(flags)
+            continue
+        low = line.lower()
+        if low.startswith("ingress priority mappings:"):
+            ingress = _qos_map(line.partition(":")[2])
+            continue
+        if low.startswith("egress priority mappings:"):
+            egress = _qos_map(line.partition(":")[2])
+            continue
+        if low.startswith("device:"):
+            fields["parent"] = line.partition(":")[2].strip() or None
+            continue
+        m = _COUNTER_RE.match(line)
+        if m is not None and m.group("label").lower() in _VLAN_COUNTERS:
+            fields[_VLAN_COUNTERS[m.group("label").lower()]] = _int(m.group("num"))
+            continue
+        kv = _split(line)
+        key, value = kv if kv is not None else (line, "")
+        _put_extra(extra, key, value)
+    return VlanProcDev(**fields, ingress_map=ingress, egress_map=egress, extra=extra)

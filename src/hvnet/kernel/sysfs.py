@@ -1,0 +1,527 @@
+"""Read bonds, VLANs, bridges and links from a live system or a recorded tree.
+
+``read_tree(root)`` looks under ``root/proc/net/{bonding,vlan}`` and
+``root/sys/class/net`` so the same code inspects ``/`` and an unpacked support
+bundle or sosreport.  Recorded trees differ from real sysfs: interface entries
+and ``master``/``brif``/``lower_*`` links may be symlinks (possibly dangling)
+or plain copied directories, and any file may be missing.  Nothing here raises
+for such gaps: a value that cannot be read is ``None`` ("unknown").
+
+Speed matters because a hypervisor may carry thousands of VLANs and bridges:
+each directory is listed once with ``os.scandir`` and only files known to exist
+are opened (exceptions are the slow path), using raw ``os.open``/``os.read``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from hvnet.kernel.facts import (
+    BRIDGE_PORT_STATES,
+    BondFacts,
+    BondProcInfo,
+    BondSlaveFacts,
+    BridgeFacts,
+    BridgePortFacts,
+    KernelFacts,
+    LacpPortState,
+    LinkFacts,
+    VlanFacts,
+    VlanProcDev,
+    VlanProcEntry,
+)
+from hvnet.kernel.procfs import (
+    parse_bonding,
+    parse_vlan_config,
+    parse_vlan_dev,
+    parse_vlan_name_type,
+)
+
+__all__ = ["read_tree"]
+
+_EXPECTED_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EINVAL, errno.ENODEV})
+
+
+class _Reader:
+    """Small file/dir helpers that turn every OS error into ``None``.
+
+    Errors other than "missing" / EINVAL (which sysfs returns for e.g.
+    ``carrier`` of a down link) are collected as problems for the report.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def _note(self, path: str, exc: OSError) -> None:
+        if exc.errno not in _EXPECTED_ERRNOS:
+            self.problems.append(f"{path}: {exc.strerror or exc}")
+
+    def listdir(self, path: str) -> dict[str, os.DirEntry[str]]:
+        try:
+            with os.scandir(path) as it:
+                return {e.name: e for e in it}
+        except OSError as exc:
+            self._note(path, exc)
+            return {}
+
+    def text(self, path: str) -> str | None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            self._note(path, exc)
+            return None
+        try:
+            chunks = []
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except OSError as exc:
+            self._note(path, exc)
+            return None
+        finally:
+            os.close(fd)
+        return b"".join(chunks).decode("utf-8", errors="replace")
+
+    def link_name(self, path: str) -> str | None:
+        """Name an interface link points to: symlink basename or copied dir's uevent."""
+        try:
+            return os.path.basename(os.readlink(path).rstrip("/")) or None
+        except OSError:
+            pass
+        uevent = self.text(os.path.join(path, "uevent")) if os.path.isdir(path) else None
+        return _uevent(uevent).get("INTERFACE")
+
+
+def _strip(text: str | None) -> str | None:
+    if text is None:
+        return None
+    value = text.strip()
+    return value or None
+
+
+def _int(text: str | None) -> int | None:
+    value = _strip(text)
+    if value is None:
+        return None
+    try:
+        return int(value, 0) if value.lower().startswith("0x") else int(value)
+    except ValueError:
+        return None
+
+
+def _hex(text: str | None) -> int | None:
+    value = _strip(text)
+    if value is None:
+        return None
+    try:
+        return int(value, 16)
+    except ValueError:
+        return None
+
+
+def _bool(text: str | None) -> bool | None:
+    value = _int(text)
+    return None if value is None else value != 0
+
+
+def _enum(text: str | None) -> str | None:
+    """sysfs enum files print ``name number`` (``802.3ad 4``): keep the name."""
+    value = _strip(text)
+    if value is None:
+        return None
+    parts = value.split()
+    if len(parts) >= 2 and parts[-1].lstrip("-").isdigit():
+        return " ".join(parts[:-1])
+    return value
+
+
+def _centi(text: str | None) -> float | None:
+    """Bridge timers are printed in centiseconds (USER_HZ 100): return seconds."""
+    value = _int(text)
+    return None if value is None else value / 100.0
+
+
+def _uevent(text: str | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def _first(*values: int | None) -> int | None:
+    return next((v for v in values if v is not None), None)
+
+
+def _port_state(text: str | None) -> LacpPortState | None:
+    value = _int(text)
+    return LacpPortState.from_int(value) if value is not None and 0 <= value <= 255 else None
+
+
+class _Dir:
+    """One listed directory: read only attributes present in the listing."""
+
+    def __init__(self, reader: _Reader, path: str) -> None:
+        self.reader = reader
+        self.path = path
+        self.entries = reader.listdir(path)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.entries
+
+    def get(self, name: str) -> str | None:
+        if name not in self.entries:
+            return None
+        return self.reader.text(os.path.join(self.path, name))
+
+    def sub(self, name: str) -> _Dir | None:
+        return _Dir(self.reader, os.path.join(self.path, name)) if name in self.entries else None
+
+
+# --- links -------------------------------------------------------------------
+
+
+def _read_link(d: _Dir, name: str, statistics: bool) -> LinkFacts:
+    uevent = _uevent(d.get("uevent"))
+    kind = uevent.get("DEVTYPE")
+    if kind is None:
+        kind = "bond" if "bonding" in d else "bridge" if "bridge" in d else None
+    speed = _int(d.get("speed"))
+    duplex = _strip(d.get("duplex"))
+    stats: dict[str, int] = {}
+    sd = d.sub("statistics") if statistics else None
+    if sd is not None:
+        for stat in sd.entries:
+            value = _int(sd.get(stat))
+            if value is not None:
+                stats[stat] = value
+    lowers = sorted(n.partition("_")[2] for n in d.entries if n.startswith(("lower_", "slave_")))
+    uppers = sorted(n.partition("_")[2] for n in d.entries if n.startswith("upper_"))
+    return LinkFacts(
+        name=name,
+        ifindex=_first(_int(d.get("ifindex")), _int(uevent.get("IFINDEX"))),
+        iflink=_int(d.get("iflink")),
+        kind=kind,
+        type=_int(d.get("type")),
+        operstate=_strip(d.get("operstate")),
+        carrier=_bool(d.get("carrier")),
+        mtu=_int(d.get("mtu")),
+        address=_strip(d.get("address")),
+        speed_mbps=speed if speed is not None and speed >= 0 else None,
+        duplex=duplex if duplex in ("full", "half") else None,
+        master=d.reader.link_name(os.path.join(d.path, "master")) if "master" in d else None,
+        lowers=tuple(lowers),
+        uppers=tuple(uppers),
+        statistics=stats,
+    )
+
+
+# --- bonds -------------------------------------------------------------------
+
+
+def _read_bond_slave(d: _Dir, name: str, bond: str | None) -> BondSlaveFacts:
+    return BondSlaveFacts(
+        name=name,
+        bond=bond,
+        state=_strip(d.get("state")),
+        mii_status=_strip(d.get("mii_status")),
+        link_failure_count=_int(d.get("link_failure_count")),
+        perm_hwaddr=_strip(d.get("perm_hwaddr")),
+        queue_id=_int(d.get("queue_id")),
+        prio=_int(d.get("prio")),
+        ad_aggregator_id=_int(d.get("ad_aggregator_id")),
+        ad_actor_oper_port_state=_port_state(d.get("ad_actor_oper_port_state")),
+        ad_partner_oper_port_state=_port_state(d.get("ad_partner_oper_port_state")),
+    )
+
+
+_BOND_INT = {
+    "miimon_ms": "miimon",
+    "updelay_ms": "updelay",
+    "downdelay_ms": "downdelay",
+    "peer_notif_delay_ms": "peer_notif_delay",
+    "arp_interval_ms": "arp_interval",
+    "arp_missed_max": "arp_missed_max",
+    "ad_actor_sys_prio": "ad_actor_sys_prio",
+    "ad_user_port_key": "ad_user_port_key",
+    "ad_aggregator": "ad_aggregator",
+    "ad_num_ports": "ad_num_ports",
+    "ad_actor_key": "ad_actor_key",
+    "ad_partner_key": "ad_partner_key",
+    "min_links": "min_links",
+    "num_peer_notif": "num_grat_arp",
+    "packets_per_slave": "packets_per_slave",
+    "tlb_dynamic_lb": "tlb_dynamic_lb",
+    "use_carrier": "use_carrier",
+    "all_slaves_active": "all_slaves_active",
+}
+_BOND_ENUM = {
+    "mode": "mode",
+    "primary_reselect": "primary_reselect",
+    "arp_validate": "arp_validate",
+    "arp_all_targets": "arp_all_targets",
+    "fail_over_mac": "fail_over_mac",
+    "xmit_hash_policy": "xmit_hash_policy",
+    "lacp_rate": "lacp_rate",
+    "lacp_active": "lacp_active",
+    "ad_select": "ad_select",
+}
+_BOND_STR = {
+    "active_slave": "active_slave",
+    "primary": "primary",
+    "mii_status": "mii_status",
+    "ad_actor_system": "ad_actor_system",
+    "ad_partner_mac": "ad_partner_mac",
+}
+
+
+def _sysfs_bond_fields(d: _Dir) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for attr, fname in _BOND_INT.items():
+        fields[attr] = _int(d.get(fname))
+    for attr, fname in _BOND_ENUM.items():
+        fields[attr] = _enum(d.get(fname))
+    for attr, fname in _BOND_STR.items():
+        fields[attr] = _strip(d.get(fname))
+    slaves = d.get("slaves")
+    fields["slaves"] = None if slaves is None else tuple(slaves.split())
+    targets = d.get("arp_ip_target")
+    fields["arp_ip_targets"] = None if targets is None else tuple(targets.split())
+    return fields
+
+
+def _proc_bond_fields(p: BondProcInfo) -> dict[str, Any]:
+    """Fallback values from /proc for a bond whose sysfs directory is missing."""
+    agg = p.active_aggregator
+    return {
+        "mode": p.mode,
+        "slaves": tuple(s.name for s in p.slaves) if p.slaves else None,
+        "active_slave": p.active_slave,
+        "primary": p.primary_slave,
+        "primary_reselect": p.primary_reselect,
+        "mii_status": p.mii_status,
+        "miimon_ms": p.miimon_ms,
+        "updelay_ms": p.updelay_ms,
+        "downdelay_ms": p.downdelay_ms,
+        "peer_notif_delay_ms": p.peer_notif_delay_ms,
+        "arp_interval_ms": p.arp_interval_ms,
+        "arp_ip_targets": p.arp_ip_targets,
+        "arp_missed_max": p.arp_missed_max,
+        "fail_over_mac": p.fail_over_mac,
+        "xmit_hash_policy": p.xmit_hash_policy,
+        "lacp_rate": p.lacp_rate,
+        "lacp_active": None if p.lacp_active is None else ("on" if p.lacp_active else "off"),
+        "ad_select": p.ad_select,
+        "min_links": p.min_links,
+        "ad_actor_sys_prio": p.system_priority,
+        "ad_aggregator": agg.aggregator_id if agg else None,
+        "ad_num_ports": agg.number_of_ports if agg else None,
+        "ad_actor_key": agg.actor_key if agg else None,
+        "ad_partner_key": agg.partner_key if agg else None,
+        "ad_partner_mac": agg.partner_mac if agg else None,
+    }
+
+
+def _build_bond(
+    name: str,
+    sysfs: dict[str, Any] | None,
+    proc: BondProcInfo | None,
+    slave_facts: dict[str, BondSlaveFacts],
+) -> BondFacts:
+    fields: dict[str, Any] = dict(sysfs or {})
+    if proc is not None:
+        for key, value in _proc_bond_fields(proc).items():
+            if fields.get(key) is None:
+                fields[key] = value
+    proc_slaves = {s.name: s for s in proc.slaves} if proc is not None else {}
+    order: list[str] = list(fields.get("slaves") or ())
+    order += [s for s in proc_slaves if s not in order]
+    order += sorted(s for s, f in slave_facts.items() if f.bond == name and s not in order)
+    facts = []
+    for slave in order:
+        base = slave_facts.get(slave) or BondSlaveFacts(name=slave, bond=name)
+        facts.append(dataclasses.replace(base, proc=proc_slaves.get(slave)))
+    return BondFacts(name=name, **fields, slave_facts=tuple(facts), proc=proc)
+
+
+# --- bridges -----------------------------------------------------------------
+
+_PORT_FLAGS = (
+    "learning",
+    "unicast_flood",
+    "multicast_flood",
+    "broadcast_flood",
+    "hairpin_mode",
+    "bpdu_guard",
+    "root_block",
+    "isolated",
+)
+
+
+def _read_bridge_port(d: _Dir, name: str, bridge: str | None) -> BridgePortFacts:
+    state = _int(d.get("state"))
+    flags = {flag: _bool(d.get(flag)) for flag in _PORT_FLAGS}
+    return BridgePortFacts(
+        name=name,
+        bridge=bridge,
+        path_cost=_int(d.get("path_cost")),
+        priority=_int(d.get("priority")),
+        port_id=_hex(d.get("port_id")),
+        port_no=_hex(d.get("port_no")),
+        state=state,
+        state_name=BRIDGE_PORT_STATES.get(state) if state is not None else None,
+        designated_root=_strip(d.get("designated_root")),
+        designated_bridge=_strip(d.get("designated_bridge")),
+        designated_port=_int(d.get("designated_port")),
+        designated_cost=_int(d.get("designated_cost")),
+        **flags,
+    )
+
+
+def _read_bridge(reader: _Reader, name: str, d: _Dir, ifaces: dict[str, _Dir]) -> BridgeFacts:
+    bd = d.sub("bridge")
+    b = bd if bd is not None else _Dir(reader, os.path.join(d.path, "bridge"))
+    ports: list[BridgePortFacts] = []
+    brif = d.sub("brif")
+    for port in sorted(brif.entries) if brif is not None else ():
+        pd = ifaces.get(port)
+        pdir = pd.sub("brport") if pd is not None else None
+        if pdir is None:
+            # brif/PORT is a symlink to PORT/brport, or a copied directory.
+            pdir = _Dir(reader, os.path.join(d.path, "brif", port))
+        ports.append(_read_bridge_port(pdir, port, name))
+    return BridgeFacts(
+        name=name,
+        stp_state=_int(b.get("stp_state")),
+        priority=_int(b.get("priority")),
+        forward_delay_s=_centi(b.get("forward_delay")),
+        hello_time_s=_centi(b.get("hello_time")),
+        max_age_s=_centi(b.get("max_age")),
+        ageing_time_s=_centi(b.get("ageing_time")),
+        bridge_id=_strip(b.get("bridge_id")),
+        root_id=_strip(b.get("root_id")),
+        root_port=_int(b.get("root_port")),
+        root_path_cost=_int(b.get("root_path_cost")),
+        topology_change=_bool(b.get("topology_change")),
+        vlan_filtering=_bool(b.get("vlan_filtering")),
+        vlan_protocol=_strip(b.get("vlan_protocol")),
+        default_pvid=_int(b.get("default_pvid")),
+        group_fwd_mask=_hex(b.get("group_fwd_mask")),
+        ports=tuple(ports),
+    )
+
+
+# --- VLANs -------------------------------------------------------------------
+
+
+def _build_vlan(
+    name: str, entry: VlanProcEntry | None, dev: VlanProcDev | None, link: LinkFacts | None
+) -> VlanFacts:
+    vid = entry.vid if entry is not None else None
+    parent = entry.parent if entry is not None else None
+    if dev is not None:
+        vid = vid if vid is not None else dev.vid
+        parent = parent or dev.parent
+    if parent is None and link is not None and len(link.lowers) == 1:
+        parent = link.lowers[0]
+    return VlanFacts(
+        name=name,
+        vid=vid,
+        parent=parent,
+        reorder_hdr=dev.reorder_hdr if dev is not None else None,
+        ingress_map=dict(dev.ingress_map) if dev is not None else {},
+        egress_map=dict(dev.egress_map) if dev is not None else {},
+        proc=dev,
+    )
+
+
+def _proc_files(reader: _Reader, path: str, skip: Iterable[str] = ()) -> dict[str, str]:
+    out: dict[str, str] = {}
+    skipped = set(skip)
+    for fname in sorted(reader.listdir(path)):
+        if fname in skipped:
+            continue
+        text = reader.text(os.path.join(path, fname))
+        if text is not None:
+            out[fname] = text
+    return out
+
+
+def read_tree(root: Path = Path("/"), *, statistics: bool = True) -> KernelFacts:
+    """Read bonds, VLANs, bridges and links under ``root``; never raises for gaps.
+
+    ``statistics=False`` skips ``statistics/`` (the bulk of the reads) when only
+    topology is wanted.
+    """
+    reader = _Reader()
+    base = os.fspath(root)
+    net = os.path.join(base, "sys", "class", "net")
+    proc_net = os.path.join(base, "proc", "net")
+
+    ifaces: dict[str, _Dir] = {}
+    links: dict[str, LinkFacts] = {}
+    for name, entry in sorted(reader.listdir(net).items()):
+        try:
+            is_iface = entry.is_dir() or entry.is_symlink()
+        except OSError:
+            is_iface = False
+        if not is_iface:
+            continue
+        d = _Dir(reader, os.path.join(net, name))
+        ifaces[name] = d
+        links[name] = _read_link(d, name, statistics)
+
+    masters_text = reader.text(os.path.join(net, "bonding_masters"))
+    bonding_masters = None if masters_text is None else tuple(masters_text.split())
+
+    proc_bonds = {
+        name: parse_bonding(text)
+        for name, text in _proc_files(reader, os.path.join(proc_net, "bonding")).items()
+    }
+    sysfs_bonds: dict[str, dict[str, Any]] = {}
+    slave_facts: dict[str, BondSlaveFacts] = {}
+    bridges: dict[str, BridgeFacts] = {}
+    for name, d in ifaces.items():
+        bd = d.sub("bonding")
+        if bd is not None:
+            sysfs_bonds[name] = _sysfs_bond_fields(bd)
+        sd = d.sub("bonding_slave")
+        if sd is not None:
+            slave_facts[name] = _read_bond_slave(sd, name, links[name].master)
+        if "bridge" in d or "brif" in d:
+            bridges[name] = _read_bridge(reader, name, d, ifaces)
+
+    bonds = {
+        name: _build_bond(name, sysfs_bonds.get(name), proc_bonds.get(name), slave_facts)
+        for name in sorted({*sysfs_bonds, *proc_bonds})
+    }
+
+    vlan_dir = os.path.join(proc_net, "vlan")
+    vlan_texts = _proc_files(reader, vlan_dir)
+    config = vlan_texts.pop("config", None)
+    entries = {e.name: e for e in parse_vlan_config(config)} if config is not None else {}
+    devs = {name: parse_vlan_dev(text) for name, text in vlan_texts.items()}
+    vlan_names = {*entries, *devs, *(n for n, lf in links.items() if lf.kind == "vlan")}
+    vlans = {
+        name: _build_vlan(name, entries.get(name), devs.get(name), links.get(name))
+        for name in sorted(vlan_names)
+    }
+
+    return KernelFacts(
+        root=base,
+        links=links,
+        bonds=bonds,
+        vlans=vlans,
+        bridges=bridges,
+        bonding_masters=bonding_masters,
+        vlan_name_type=parse_vlan_name_type(config) if config is not None else None,
+        problems=tuple(reader.problems),
+    )
