@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import BASE, EXAMPLES, codes, load_snippet
-
 from hvnet.loader import load_file
 from hvnet.model import Bond, Bridge, Vlan
+
+from conftest import BASE, EXAMPLES, codes, load_snippet
 
 
 def test_examples_are_clean() -> None:
@@ -21,7 +21,9 @@ def test_host_a_expands_networks_with_templates() -> None:
     assert isinstance(host.links["vlan50"], Vlan) and host.links["vlan50"].parent == "bond1"
     br50 = host.links["br50"]
     assert isinstance(br50, Bridge) and br50.port_names == ("vlan50",)
-    assert br50.options.stp is False and br50.options.forward_delay == 0 and br50.options.maxwait == 5
+    assert (
+        br50.options.stp is False and br50.options.forward_delay == 0 and br50.options.maxwait == 5
+    )
     assert str(br50.addresses[0]) == "192.168.100.1/24"
     bond0 = host.links["bond0"]
     assert isinstance(bond0, Bond) and bond0.slaves == ("eth0", "eth2")
@@ -68,7 +70,7 @@ def test_leading_zero_is_decimal_and_mac_is_text() -> None:
 
 
 def test_injection_is_rejected_everywhere() -> None:
-    result = load_snippet(BASE + "dns:\n  search: [\"example.com\\nup rm -rf /\"]\n")
+    result = load_snippet(BASE + 'dns:\n  search: ["example.com\\nup rm -rf /"]\n')
     assert "HV110" in codes(result) and not result.ok
 
 
