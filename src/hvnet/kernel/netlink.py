@@ -1,0 +1,257 @@
+"""Read the running kernel through netlink (pyroute2): the only module that imports it.
+
+One dump each of links, addresses and routes (never per-link lookups), so a snapshot of a
+host with thousands of VLANs costs three round trips. Bond options come from sysfs
+(``/sys/class/net/BOND/bonding/*``) because pyroute2 0.9 does not decode the newest bond
+attributes and sysfs prints names, not numbers; there are few bonds, so it is cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from ipaddress import ip_address, ip_interface, ip_network
+from pathlib import Path
+from typing import Any
+
+from hvnet.kernel.snapshot import NIC_KINDS, KernelSnapshot, LinkRuntime, is_guest_port
+from hvnet.model import (
+    Bond,
+    Bridge,
+    BridgePort,
+    Host,
+    IPInterface,
+    Link,
+    Method4,
+    Method6,
+    Nic,
+    Route,
+    Vlan,
+    VlanProtocol,
+)
+from hvnet.options import BondOptions, BridgeOptions
+
+IFF_UP = 0x1
+IFA_F_PERMANENT = 0x80
+RTPROT_KERNEL, RTPROT_RA, RTPROT_DHCP = 2, 9, 16
+_CS = 100.0  # bridge times are centiseconds in netlink
+
+# sysfs bonding files whose text is "name number": keep the name.
+_BOND_BOOL = {"use_carrier", "all_slaves_active", "tlb_dynamic_lb", "lacp_active"}
+
+
+def _attr(msg: Any, *path: str) -> Any:
+    """Nested netlink attribute lookup that tolerates absence at any level."""
+    node = msg
+    for name in path:
+        if node is None:
+            return None
+        node = node.get_attr(name)
+    return node
+
+
+def read_bond_sysfs(name: str, sys_root: Path = Path("/sys")) -> BondOptions:
+    """Bond options as the kernel reports them in sysfs (every option, defaults included)."""
+    base = sys_root / "class" / "net" / name / "bonding"
+    values: dict[str, Any] = {}
+    for field_name in BondOptions.model_fields:
+        try:
+            text = (base / field_name).read_text().strip()
+        except OSError:
+            continue
+        if field_name in ("arp_ip_target", "ns_ip6_target"):
+            values[field_name] = tuple(ip_address(t) for t in text.split())
+        elif field_name == "primary":
+            values[field_name] = text or None
+        elif field_name in _BOND_BOOL:
+            values[field_name] = text.split()[-1] in ("1", "on")
+        elif field_name == "ad_actor_system":
+            values[field_name] = text.lower()
+        elif field_name == "num_grat_arp":
+            values[field_name] = int(text)
+        else:
+            word = text.split()[0] if text else ""
+            values[field_name] = (
+                int(word)
+                if word.isdigit()
+                and field_name
+                not in (
+                    "mode",
+                    "lacp_rate",
+                    "arp_validate",
+                    "arp_all_targets",
+                    "xmit_hash_policy",
+                    "fail_over_mac",
+                    "ad_select",
+                    "primary_reselect",
+                )
+                else word
+            )
+    return BondOptions.model_validate(values)
+
+
+def _bridge_options(data: Any) -> BridgeOptions:
+    def seconds(attr: str) -> float | None:
+        raw = _attr(data, attr)
+        return None if raw is None else round(raw / _CS, 2)
+
+    stp = _attr(data, "IFLA_BR_STP_STATE")
+    filtering = _attr(data, "IFLA_BR_VLAN_FILTERING")
+    return BridgeOptions.model_construct(
+        stp=None if stp is None else bool(stp),
+        forward_delay=seconds("IFLA_BR_FORWARD_DELAY"),
+        hello_time=seconds("IFLA_BR_HELLO_TIME"),
+        max_age=seconds("IFLA_BR_MAX_AGE"),
+        ageing=seconds("IFLA_BR_AGEING_TIME"),
+        priority=_attr(data, "IFLA_BR_PRIORITY"),
+        vlan_filtering=None if filtering is None else bool(filtering),
+        maxwait=None,
+    )
+
+
+def _l3(
+    addresses: list[IPInterface],
+    dynamic: bool,
+    gateway: Any,
+    gateway6: Any,
+    routes: tuple[Route, ...],
+) -> dict[str, Any]:
+    has4 = any(a.version == 4 for a in addresses)
+    has6 = any(a.version == 6 for a in addresses)
+    return {
+        "addresses": tuple(addresses),
+        "method": Method4.STATIC if has4 else (Method4.DHCP if dynamic else Method4.MANUAL),
+        "method6": Method6.STATIC if has6 else Method6.MANUAL,
+        "gateway": gateway,
+        "gateway6": gateway6,
+        "routes": routes,
+    }
+
+
+def snapshot_from_messages(
+    links: Iterable[Any], addrs: Iterable[Any], routes: Iterable[Any], sys_root: Path = Path("/sys")
+) -> KernelSnapshot:
+    """Build a snapshot from netlink dump messages (split out so tests can feed recordings)."""
+    link_msgs = list(links)
+    names = {m["index"]: m.get_attr("IFLA_IFNAME") for m in link_msgs}
+    runtime: dict[str, LinkRuntime] = {}
+    for m in link_msgs:
+        kind = _attr(m, "IFLA_LINKINFO", "IFLA_INFO_KIND") or ""
+        master = m.get_attr("IFLA_MASTER")
+        name = names[m["index"]]
+        runtime[name] = LinkRuntime(
+            name=name,
+            ifindex=m["index"],
+            kind=kind,
+            admin_up=bool(m["flags"] & IFF_UP),
+            oper_state=str(m.get_attr("IFLA_OPERSTATE") or "UNKNOWN"),
+            carrier=None
+            if m.get_attr("IFLA_CARRIER") is None
+            else bool(m.get_attr("IFLA_CARRIER")),
+            master=names.get(master) if master else None,
+            mtu=m.get_attr("IFLA_MTU") or 0,
+            mac=(m.get_attr("IFLA_ADDRESS") or "").lower() or None,
+        )
+
+    addresses: dict[str, list[IPInterface]] = {}
+    dynamic: set[str] = set()
+    for a in addrs:
+        name = names.get(a["index"])
+        if name is None:
+            continue
+        text = a.get_attr("IFA_LOCAL") or a.get_attr("IFA_ADDRESS")
+        iface = ip_interface(f"{text}/{a['prefixlen']}")
+        if iface.is_link_local or iface.is_loopback:
+            continue
+        flags = a.get_attr("IFA_FLAGS") or a["flags"]
+        if flags & IFA_F_PERMANENT:
+            addresses.setdefault(name, []).append(iface)
+        else:
+            dynamic.add(name)
+
+    gateways: dict[str, Any] = {}
+    gateways6: dict[str, Any] = {}
+    static_routes: dict[str, list[Route]] = {}
+    for r in routes:
+        if r.get_attr("RTA_TABLE") not in (None, 254) or r["proto"] in (RTPROT_KERNEL, RTPROT_RA):
+            continue
+        oif = names.get(r.get_attr("RTA_OIF"))
+        gw = r.get_attr("RTA_GATEWAY")
+        if oif is None:
+            continue
+        if r["dst_len"] == 0 and gw:
+            (gateways if r["family"] == 2 else gateways6).setdefault(oif, ip_address(gw))
+        elif r.get_attr("RTA_DST") and r["proto"] != RTPROT_DHCP:
+            dst = ip_network(f"{r.get_attr('RTA_DST')}/{r['dst_len']}", strict=False)
+            prio = r.get_attr("RTA_PRIORITY")
+            static_routes.setdefault(oif, []).append(
+                Route(dst, ip_address(gw) if gw else None, prio or None)
+            )
+
+    host_links: dict[str, Link] = {}
+    guest_ports: dict[str, list[str]] = {}
+    ports: dict[str, list[BridgePort]] = {}
+    slaves: dict[str, list[str]] = {}
+    for m in link_msgs:
+        rt = runtime[names[m["index"]]]
+        if rt.master and runtime.get(rt.master) and runtime[rt.master].kind == "bridge":
+            if is_guest_port(rt.name, rt.kind):
+                guest_ports.setdefault(rt.master, []).append(rt.name)
+            else:
+                slave_data = _attr(m, "IFLA_LINKINFO", "IFLA_INFO_SLAVE_DATA")
+                prio = _attr(slave_data, "IFLA_BRPORT_PRIORITY")
+                ports.setdefault(rt.master, []).append(
+                    BridgePort(rt.name, None if prio in (None, 32) else prio, None)
+                )
+        elif rt.master and runtime.get(rt.master) and runtime[rt.master].kind == "bond":
+            slaves.setdefault(rt.master, []).append(rt.name)
+
+    for m in link_msgs:
+        rt = runtime[names[m["index"]]]
+        if rt.name == "lo" or (rt.kind in NIC_KINDS and is_guest_port(rt.name, rt.kind)):
+            continue
+        l3 = _l3(
+            addresses.get(rt.name, []),
+            rt.name in dynamic,
+            gateways.get(rt.name),
+            gateways6.get(rt.name),
+            tuple(static_routes.get(rt.name, ())),
+        )
+        common = {"name": rt.name, "mtu": rt.mtu, "mac": rt.mac, **l3}
+        data = _attr(m, "IFLA_LINKINFO", "IFLA_INFO_DATA")
+        if rt.kind == "bond":
+            link: Link = Bond(
+                slaves=tuple(slaves.get(rt.name, ())),
+                options=read_bond_sysfs(rt.name, sys_root),
+                **common,
+            )
+        elif rt.kind == "vlan":
+            parent = names.get(m.get_attr("IFLA_LINK"), "")
+            proto = _attr(data, "IFLA_VLAN_PROTOCOL")
+            link = Vlan(
+                vid=_attr(data, "IFLA_VLAN_ID") or 0,
+                parent=parent,
+                protocol=VlanProtocol.DOT1AD if proto in (0x88A8, 0xA888) else VlanProtocol.DOT1Q,
+                **common,
+            )
+        elif rt.kind == "bridge":
+            link = Bridge(
+                ports=tuple(ports.get(rt.name, ())), options=_bridge_options(data), **common
+            )
+        elif rt.kind in NIC_KINDS:
+            link = Nic(**common)
+        else:
+            continue
+        host_links[rt.name] = link
+    host = Host(links=host_links)
+    return KernelSnapshot(host, runtime, {k: tuple(v) for k, v in guest_ports.items()})
+
+
+def read_snapshot(netns: str | None = None, sys_root: Path = Path("/sys")) -> KernelSnapshot:
+    """Dump links, addresses and routes once each and build the snapshot."""
+    from pyroute2 import IPRoute
+
+    with IPRoute(netns=netns) if netns else IPRoute() as ipr:
+        links = list(ipr.get_links())
+        addrs = list(ipr.get_addr())
+        routes = list(ipr.get_routes(table=254))
+    return snapshot_from_messages(links, addrs, routes, sys_root)
