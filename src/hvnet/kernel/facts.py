@@ -218,6 +218,8 @@ class LinkFacts:
     them (interface down: EINVAL) or reports the unknown sentinel (-1).
     ``kind`` comes from ``uevent`` DEVTYPE or the presence of ``bonding/`` /
     ``bridge/``; ``lowers``/``uppers`` come from ``lower_*``/``upper_*`` links.
+    ``carrier_changes`` growing between two reads means a flapping link.
+    ``statistics`` holds the counters requested from ``statistics/``.
     """
 
     name: str
@@ -227,6 +229,7 @@ class LinkFacts:
     type: int | None = None
     operstate: str | None = None
     carrier: bool | None = None
+    carrier_changes: int | None = None
     mtu: int | None = None
     address: str | None = None
     speed_mbps: int | None = None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,19 @@ from hvnet.kernel.procfs import (
     parse_vlan_name_type,
 )
 
-__all__ = ["read_tree"]
+__all__ = ["STATUS_STATISTICS", "read_tree"]
+
+#: Counters read by default: enough to spot errors, drops and traffic per link.
+STATUS_STATISTICS: tuple[str, ...] = (
+    "rx_bytes",
+    "tx_bytes",
+    "rx_packets",
+    "tx_packets",
+    "rx_errors",
+    "tx_errors",
+    "rx_dropped",
+    "tx_dropped",
+)
 
 _EXPECTED_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EINVAL, errno.ENODEV})
 
@@ -61,7 +73,14 @@ class _Reader:
         if exc.errno not in _EXPECTED_ERRNOS:
             self.problems.append(f"{path}: {exc.strerror or exc}")
 
-    def listdir(self, path: str) -> dict[str, os.DirEntry[str]]:
+    def listdir(self, path: str) -> set[str]:
+        try:
+            return set(os.listdir(path))
+        except OSError as exc:
+            self._note(path, exc)
+            return set()
+
+    def entries(self, path: str) -> dict[str, os.DirEntry[str]]:
         try:
             with os.scandir(path) as it:
                 return {e.name: e for e in it}
@@ -76,18 +95,19 @@ class _Reader:
             self._note(path, exc)
             return None
         try:
-            chunks = []
-            while True:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
+            # sysfs attributes fit in one page: one read, loop only for big files.
+            data = os.read(fd, 65536)
+            if len(data) == 65536:
+                chunks = [data]
+                while chunk := os.read(fd, 65536):
+                    chunks.append(chunk)
+                data = b"".join(chunks)
         except OSError as exc:
             self._note(path, exc)
             return None
         finally:
             os.close(fd)
-        return b"".join(chunks).decode("utf-8", errors="replace")
+        return data.decode("utf-8", errors="replace")
 
     def link_name(self, path: str) -> str | None:
         """Name an interface link points to: symlink basename or copied dir's uevent."""
@@ -107,11 +127,15 @@ def _strip(text: str | None) -> str | None:
 
 
 def _int(text: str | None) -> int | None:
-    value = _strip(text)
-    if value is None:
+    """Decimal (or ``0x`` hex) integer; int() itself ignores the trailing newline."""
+    if text is None:
         return None
     try:
-        return int(value, 0) if value.lower().startswith("0x") else int(value)
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return int(text, 16) if text.strip().lower().startswith("0x") else None
     except ValueError:
         return None
 
@@ -172,6 +196,7 @@ class _Dir:
     def __init__(self, reader: _Reader, path: str) -> None:
         self.reader = reader
         self.path = path
+        self.prefix = path.rstrip(os.sep) + os.sep  # concatenation beats os.path.join
         self.entries = reader.listdir(path)
 
     def __contains__(self, name: str) -> bool:
@@ -180,16 +205,16 @@ class _Dir:
     def get(self, name: str) -> str | None:
         if name not in self.entries:
             return None
-        return self.reader.text(os.path.join(self.path, name))
+        return self.reader.text(self.prefix + name)
 
     def sub(self, name: str) -> _Dir | None:
-        return _Dir(self.reader, os.path.join(self.path, name)) if name in self.entries else None
+        return _Dir(self.reader, self.prefix + name) if name in self.entries else None
 
 
 # --- links -------------------------------------------------------------------
 
 
-def _read_link(d: _Dir, name: str, statistics: bool) -> LinkFacts:
+def _read_link(d: _Dir, name: str, statistics: Collection[str]) -> LinkFacts:
     uevent = _uevent(d.get("uevent"))
     kind = uevent.get("DEVTYPE")
     if kind is None:
@@ -199,7 +224,8 @@ def _read_link(d: _Dir, name: str, statistics: bool) -> LinkFacts:
     stats: dict[str, int] = {}
     sd = d.sub("statistics") if statistics else None
     if sd is not None:
-        for stat in sd.entries:
+        wanted = sorted(sd.entries) if "*" in statistics else statistics
+        for stat in wanted:
             value = _int(sd.get(stat))
             if value is not None:
                 stats[stat] = value
@@ -213,6 +239,7 @@ def _read_link(d: _Dir, name: str, statistics: bool) -> LinkFacts:
         type=_int(d.get("type")),
         operstate=_strip(d.get("operstate")),
         carrier=_bool(d.get("carrier")),
+        carrier_changes=_int(d.get("carrier_changes")),
         mtu=_int(d.get("mtu")),
         address=_strip(d.get("address")),
         speed_mbps=speed if speed is not None and speed >= 0 else None,
@@ -455,12 +482,16 @@ def _proc_files(reader: _Reader, path: str, skip: Iterable[str] = ()) -> dict[st
     return out
 
 
-def read_tree(root: Path = Path("/"), *, statistics: bool = True) -> KernelFacts:
+def read_tree(root: Path = Path("/"), *, statistics: bool | Collection[str] = True) -> KernelFacts:
     """Read bonds, VLANs, bridges and links under ``root``; never raises for gaps.
 
-    ``statistics=False`` skips ``statistics/`` (the bulk of the reads) when only
-    topology is wanted.
+    ``statistics``: True reads the :data:`STATUS_STATISTICS` counters, False
+    none, a collection exactly those names (``("*",)`` = every file).  Each
+    counter is a file read per interface, the bulk of the cost on big hosts.
     """
+    wanted: Collection[str] = (
+        STATUS_STATISTICS if statistics is True else () if statistics is False else statistics
+    )
     reader = _Reader()
     base = os.fspath(root)
     net = os.path.join(base, "sys", "class", "net")
@@ -468,7 +499,7 @@ def read_tree(root: Path = Path("/"), *, statistics: bool = True) -> KernelFacts
 
     ifaces: dict[str, _Dir] = {}
     links: dict[str, LinkFacts] = {}
-    for name, entry in sorted(reader.listdir(net).items()):
+    for name, entry in sorted(reader.entries(net).items()):
         try:
             is_iface = entry.is_dir() or entry.is_symlink()
         except OSError:
@@ -477,7 +508,7 @@ def read_tree(root: Path = Path("/"), *, statistics: bool = True) -> KernelFacts
             continue
         d = _Dir(reader, os.path.join(net, name))
         ifaces[name] = d
-        links[name] = _read_link(d, name, statistics)
+        links[name] = _read_link(d, name, wanted)
 
     masters_text = reader.text(os.path.join(net, "bonding_masters"))
     bonding_masters = None if masters_text is None else tuple(masters_text.split())
