@@ -608,6 +608,11 @@ class _Reader:
                     break
                 stripped = "".join(pieces).strip(blanks)
                 if not stripped:
+                    problem(
+                        Location(filename, number, span),
+                        "backslash continuation of blank lines only",
+                        "empty-continuation",
+                    )
                     continue
             location = new(Location, (filename, number, span))
             if in_mako_code:
@@ -639,7 +644,7 @@ class _Reader:
                     canonical = canonical_name(word)  # e.g. "<foo": an odd but plain option
                 else:
                     args = tuple(rest.split() if fast_split else _WORDS.findall(rest))
-                    if word == "iface" and len(args) == 3 and args[2] != "inherits":
+                    if word == "iface" and len(args) == 3 and "inherits" not in args:
                         # the common "iface NAME FAMILY METHOD" line, without a helper call
                         if current is not None:
                             stanzas_append(current.close())
@@ -740,6 +745,8 @@ class _Reader:
     def directive(self, word: str, args: tuple[str, ...], location: Location) -> None:
         """Record a stanza-ending keyword line and follow it if it is a ``source*``."""
         included: tuple[str, ...] = ()
+        at = len(self.directives)  # keep file order: sourced files add directives too
+        self.directives.append(Directive(word, args, location))
         if not args:
             self.problem(location, f"'{word}' without arguments", "empty-directive")
         elif word == "rename":
@@ -753,7 +760,8 @@ class _Reader:
         else:
             for name in args:
                 self.mark(word, name, location)
-        self.directives.append(Directive(word, args, location, included))
+        if included:
+            self.directives[at] = Directive(word, args, location, included)
 
     def open_stanza(
         self, word: str, args: tuple[str, ...], location: Location
