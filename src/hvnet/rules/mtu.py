@@ -1,0 +1,179 @@
+"""Rules about MTUs along the stack NIC → bond → VLAN → bridge, and about idle bridges.
+
+MTU mistakes are silent: the kernel refuses a VLAN MTU above its parent's, but accepts a
+bridge MTU above its ports' and then drops every larger frame at the port, and a bond
+overrides its slaves' MTU on enslave. Guests with jumbo frames then see connections hang
+after the handshake. Effective MTUs are computed the way the kernel derives them (kernel
+semantics §7), in creation order, so each link is visited once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hvnet.diagnostics import Diagnostic, Severity, error, warning
+from hvnet.model import Bridge, Vlan
+from hvnet.rules import Rule, RuleContext
+from hvnet.rules.topology import describe, per_context
+
+E, W = Severity.ERROR, Severity.WARNING
+DEFAULT_MTU = 1500
+
+
+@per_context
+def effective_mtus(ctx: RuleContext) -> dict[str, tuple[int, str]]:
+    """Each link's MTU once applied, with why: ``explicit``, ``default`` or ``from X``.
+
+    A bond slave takes the bond's MTU (the kernel sets it on enslave); a VLAN without an MTU
+    inherits its parent's; a bridge without one follows its smallest port (1500 without
+    ports); anything else defaults to 1500.
+    """
+    links = ctx.host.links
+    mtus: dict[str, tuple[int, str]] = {}
+    for bond in ctx.host.bonds:
+        mtu = bond.mtu or DEFAULT_MTU
+        mtus[bond.name] = (mtu, "explicit" if bond.mtu else "default")
+        for slave in bond.slaves:
+            if slave in links and slave not in mtus:
+                mtus[slave] = (mtu, f"from bond {bond.name}")
+    for name in ctx.host.creation_order():
+        if name in mtus:
+            continue
+        link = links[name]
+        if link.mtu:
+            mtus[name] = (link.mtu, "explicit")
+        elif isinstance(link, Vlan) and link.parent in mtus:
+            mtus[name] = (mtus[link.parent][0], f"from {link.parent}")
+        elif isinstance(link, Bridge):
+            ports = [(mtus[p][0], p) for p in link.port_names if p in mtus]
+            mtus[name] = (
+                (min(ports)[0], f"from port {min(ports)[1]}")
+                if ports
+                else (
+                    DEFAULT_MTU,
+                    "default",
+                )
+            )
+        else:
+            mtus[name] = (DEFAULT_MTU, "default")
+    return mtus
+
+
+def _show(mtus: dict[str, tuple[int, str]], name: str) -> str:
+    mtu, why = mtus[name]
+    return f"{mtu}" if why == "explicit" else f"{mtu}, {why}"
+
+
+def _raise_hint(ctx: RuleContext, lower: str, mtu: int) -> str:
+    """Where to raise the MTU: the lowest link that sets it (a slave's bond, a VLAN's parent)."""
+    links, mtus = ctx.host.links, effective_mtus(ctx)
+    target = lower
+    for _ in range(len(links)):  # bounded: inheritance follows creation order
+        if target not in mtus or not mtus[target][1].startswith("from "):
+            break
+        target = mtus[target][1].split()[-1]
+    return f"raise mtu on {target} to at least {mtu} (links above inherit it)"
+
+
+def check_stack_mtus(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """HV501: a VLAN or bridge with an explicit MTU above what its lower links carry."""
+    links, mtus = ctx.host.links, effective_mtus(ctx)
+    for link in links.values():
+        if not link.mtu:
+            continue
+        if isinstance(link, Vlan) and link.parent in mtus:
+            parent = mtus[link.parent][0]
+            if link.mtu > parent:
+                yield error(
+                    "HV501",
+                    f"VLAN {link.name}: mtu {link.mtu} is above its parent {link.parent} "
+                    f"({_show(mtus, link.parent)})",
+                    f"the kernel refuses it (EINVAL/ERANGE): "
+                    f"{_raise_hint(ctx, link.parent, link.mtu)}, or lower this mtu",
+                    (*link.origin, "mtu"),
+                )
+        elif isinstance(link, Bridge):
+            for port in link.port_names:
+                if port in mtus and mtus[port][0] < link.mtu:
+                    yield error(
+                        "HV501",
+                        f"{describe(link)}: mtu {link.mtu} is above its port {port} "
+                        f"({_show(mtus, port)})",
+                        f"frames larger than {mtus[port][0]} are dropped at the port: "
+                        f"{_raise_hint(ctx, port, link.mtu)}",
+                        (*link.origin, "mtu"),
+                    )
+                    break
+
+
+def check_slave_mtus(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """HV502: a slave's own MTU is overwritten by the bond's on enslave."""
+    links = ctx.host.links
+    claimed: set[str] = set()  # a slave of two bonds is HV210; judge it by its first bond
+    for bond in ctx.host.bonds:
+        bond_mtu = bond.mtu or DEFAULT_MTU
+        for slave_name in bond.slaves:
+            slave = links.get(slave_name)
+            if slave_name in claimed or slave is None:
+                continue
+            claimed.add(slave_name)
+            if not slave.mtu or slave.mtu == bond_mtu:
+                continue
+            yield warning(
+                "HV502",
+                f"{slave.name}: mtu {slave.mtu} differs from its bond {bond.name} "
+                f"({bond_mtu}{'' if bond.mtu else ', default'})",
+                f"the kernel sets a slave's MTU to the bond's when enslaving it: set mtu: "
+                f"{slave.mtu} on {bond.name} instead and remove it from {slave.name}",
+                (*slave.origin, "mtu"),
+            )
+
+
+def check_idle_bridges(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """HV503: a bridge with no ports, no host address and no guests does nothing."""
+    used = {nic.bridge for guest in ctx.host.guests for nic in guest.nics if nic.bridge}
+    for bridge in ctx.host.bridges:
+        if bridge.ports or bridge.has_host_address or bridge.name in used:
+            continue
+        yield warning(
+            "HV503",
+            f"bridge {bridge.name} has no ports, no host address and no guests",
+            "add the uplink (a bond or VLAN) under ports:, give the host an address on it, or "
+            "remove it; a bridge without ports only makes sense as an internal guest switch",
+            (*bridge.origin, "ports"),
+        )
+
+
+RULES = [
+    Rule(
+        "HV501",
+        E,
+        "MTU above what the lower link carries",
+        "A VLAN cannot have a larger MTU than its parent: the kernel refuses it (EINVAL on "
+        "create, ERANGE on change), so the VLAN and its bridge are not created. A bridge MTU "
+        "above one of its ports' is accepted, but every larger frame is dropped at that port: "
+        "guests using jumbo frames hang after the TCP handshake. Raise the MTU at the bottom of "
+        "the stack (the bond; slaves follow it, VLANs inherit it) rather than at the top.",
+        check_stack_mtus,
+    ),
+    Rule(
+        "HV502",
+        W,
+        "bond slave MTU differs from the bond's",
+        "When a NIC is enslaved, the kernel sets its MTU to the bond's (and restores it on "
+        "release), so an MTU written on a slave is overwritten at every ifup. If the slave's "
+        "value was the one meant (jumbo frames), the bond and everything above stay at 1500. "
+        "Set the MTU on the bond and leave it off the slaves.",
+        check_slave_mtus,
+    ),
+    Rule(
+        "HV503",
+        W,
+        "bridge that does nothing",
+        "A bridge with no ports and no host address forwards nothing: no uplink, and the "
+        "host is not on it. Guests attached to it can only talk to each other, which is "
+        "sometimes intended (an internal network) - those bridges are not reported. Usually "
+        "the ports list was forgotten.",
+        check_idle_bridges,
+    ),
+]
