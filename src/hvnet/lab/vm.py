@@ -1,0 +1,454 @@
+"""The lab VM: a throwaway QEMU guest running a distribution kernel, driven from Python.
+
+Why a VM at all: the kernels of the development and CI machines have no bonding and no 802.1Q
+driver, so anything about bonds and VLANs can only be proven against a real kernel inside a
+guest. The guest has no disk image: it sees the host's root filesystem read-only over 9p
+with a tmpfs overlay on top (writable, thrown away at power-off), so it runs the host's own
+``ip``, ``ifup``, Python and the project's virtualenv at the very same paths as the host.
+
+Usage::
+
+    with LabVM(nics=4) as vm:
+        vm.run(["ip", "-j", "link"]).check().json()
+        vm.run_python("import hvnet; print(hvnet.__file__)")
+        vm.set_link("eth0", up=False)        # pull eth0's cable (QMP set_link)
+
+Commands go through a per-boot share directory (see :mod:`hvnet.lab.agent`); that directory,
+:attr:`LabVM.share`, has the same absolute path on host and guest, so files written there by
+either side are immediately visible to the other. Prefer it for handing files to the guest:
+the root share is cached in the guest and may not show host files created after boot.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import weakref
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from hvnet.lab.accel import choose_accel
+from hvnet.lab.agent import AGENT_SCRIPT
+from hvnet.lab.errors import LabBootError, LabError
+from hvnet.lab.initramfs import boot_image, build_initramfs
+from hvnet.lab.jobs import LabJob, LabResult, job_script, next_job_id, write_job
+from hvnet.lab.prereqs import NET_MODULES, Prerequisites, find_prerequisites
+from hvnet.lab.qmp import QMPClient
+
+GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_live: weakref.WeakSet[LabVM] = weakref.WeakSet()
+
+
+def _close_all() -> None:
+    for vm in list(_live):
+        vm.close()
+
+
+atexit.register(_close_all)
+
+
+def _qarg(path: Path | str) -> str:
+    """Escape a path for a qemu option value (commas are doubled)."""
+    return str(path).replace(",", ",,")
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _set_pdeathsig() -> None:
+    """In the qemu child: die with the parent, so a killed test run leaves no qemu behind."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class LabVM:
+    """One boot of the lab VM. Use as a context manager, or call :meth:`start`/:meth:`close`.
+
+    ``nics`` virtio NICs appear in the guest as ``eth0..eth{nics-1}`` (each on its own
+    restricted user-mode network, advertising 1000/full so 802.3ad and tlb/alb see a speed).
+    ``python`` is the interpreter for :meth:`run_python` (default: the one running this code,
+    i.e. the project's venv). ``visible`` lists extra host paths that must stay visible in the
+    guest (the checkout, venv and current directory always are).
+    """
+
+    def __init__(
+        self,
+        nics: int = 4,
+        *,
+        memory_mb: int = 768,
+        cpus: int = 2,
+        accel: str | None = None,
+        boot_timeout: float | None = None,
+        python: str | None = None,
+        visible: Sequence[Path] = (),
+        prerequisites: Prerequisites | None = None,
+        keep: bool | None = None,
+        announce: bool = True,
+    ) -> None:
+        if not 1 <= nics <= 16:
+            raise ValueError("nics must be between 1 and 16")
+        self.nics = nics
+        self.memory_mb = memory_mb
+        self.cpus = cpus
+        self.python = python or sys.executable
+        self.visible = [Path(p) for p in visible]
+        self.keep = os.environ.get("HVNET_LAB_KEEP") == "1" if keep is None else keep
+        self.announce = announce
+        self._prereqs = prerequisites
+        self._accel_request = accel
+        self._boot_timeout = boot_timeout
+        self.accel = ""
+        self.accel_reason = ""
+        self.boot_seconds = 0.0
+        self.kernel_release = ""
+        self.guest_info: dict[str, Any] = {}
+        self.nic_netdev: dict[str, str] = {}
+        self.rundir = Path()
+        self.share = Path()
+        self.console_log = Path()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._qmp: QMPClient | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> LabVM:
+        return self.start()
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def _make_rundir(self) -> None:
+        for base in (None, "/tmp"):
+            d = Path(tempfile.mkdtemp(prefix="hvnet-lab-", dir=base))
+            if not any(c.isspace() for c in str(d)):
+                break
+            shutil.rmtree(d)
+        else:
+            raise LabError("no temporary directory without whitespace for the lab share")
+        self.rundir = d
+        self.share = d / "share"
+        for sub in ("", "jobs", "results", "files"):
+            (self.share / sub).mkdir(exist_ok=True)
+        self.console_log = d / "console.log"
+
+    def _start_script(self, release: str, modules_dir: Path) -> str:
+        q = shlex.quote
+        lines = [
+            "#!/bin/sh",
+            "# generated by hvnet.lab.vm for one boot",
+            f"export PATH={GUEST_PATH} HOME=/root LANG=C.UTF-8 TERM=dumb",
+            "cd /",
+        ]
+        standard = Path("/lib/modules") / release
+        if modules_dir.resolve() != standard.resolve():
+            lines += [
+                f"mkdir -p {q(str(standard))}",
+                f"mount --bind {q(str(modules_dir))} {q(str(standard))}",
+            ]
+        lines += [
+            "modprobe -a virtio_net 8021q bridge veth dummy",
+            "modprobe bonding max_bonds=0",
+            'read -r up rest < /proc/uptime; echo "hvnet-lab: modules loaded (uptime $up)"',
+            "ip link set lo up",
+            "hostname hvnet-lab",
+            f"exec /bin/bash {q(str(self.share / 'agent.sh'))} {q(str(self.share))} "
+            f"2>>{q(str(self.share / 'agent.log'))}",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def _runtmpfs(self) -> bool:
+        """Mount a fresh tmpfs on the guest's /run unless something we need lives under /run.
+
+        A fresh /run keeps host state (e.g. ``/run/network/ifstate``) from leaking into the
+        guest; /tmp is never covered (the overlay makes it writable anyway), because CI may
+        clone the checkout there.
+        """
+        need = [Path.cwd(), Path(sys.prefix), Path(self.python), self.share, *self.visible]
+        need += [Path(__file__).resolve().parents[3]]
+        return not any(_under(p.absolute(), Path("/run")) for p in need)
+
+    def _qemu_command(self, kernel_file: Path, initrd: Path) -> list[str]:
+        assert self._prereqs is not None
+        append = (
+            f"console=ttyS0 loglevel=4 panic=1 net.ifnames=0 hvnet.share={self.share} "
+            f"hvnet.runtmpfs={1 if self._runtmpfs() else 0}"
+        )
+        accel = ["-accel", "kvm", "-cpu", "host"] if self.accel == "kvm" else [
+            "-accel", "tcg,thread=multi"]  # fmt: skip
+        cmd = [
+            str(self._prereqs.qemu), "-name", "hvnet-lab", "-nodefaults", "-no-user-config",
+            "-display", "none", "-no-reboot", *accel, "-m", str(self.memory_mb),
+            "-smp", str(self.cpus), "-kernel", str(kernel_file), "-initrd", str(initrd),
+            "-append", append, "-serial", f"file:{_qarg(self.console_log)}",
+            "-qmp", f"unix:{_qarg(self.rundir / 'qmp.sock')},server=on,wait=off",
+            "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
+            "multidevs=remap",
+            "-virtfs", f"local,path={_qarg(self.share)},mount_tag=hvshare,security_model=none,"
+            "multidevs=remap",
+        ]  # fmt: skip
+        for i in range(self.nics):
+            cmd += [
+                "-netdev", f"user,id=net{i},restrict=on,ipv6=off",
+                "-device", f"virtio-net-pci,netdev=net{i},mac={self.mac(i)},speed=1000,duplex=full",
+            ]  # fmt: skip
+        return cmd
+
+    @staticmethod
+    def mac(index: int) -> str:
+        """MAC address of the NIC backed by netdev ``net{index}``."""
+        return f"52:54:00:4c:ab:{index + 1:02x}"
+
+    def start(self) -> LabVM:
+        """Boot and wait until the guest agent answers. Raises LabUnavailable/LabBootError."""
+        if self._proc is not None:
+            return self
+        self._prereqs = self._prereqs or find_prerequisites()
+        kernel = self._prereqs.kernel
+        initrd = build_initramfs(kernel, self._prereqs.busybox)
+        kernel_file = boot_image(kernel)
+        if self._accel_request:
+            self.accel, self.accel_reason = self._accel_request, "requested by caller"
+        else:
+            self.accel, self.accel_reason = choose_accel(self._prereqs.qemu, kernel_file)
+        self._make_rundir()
+        (self.share / "agent.sh").write_text(AGENT_SCRIPT)
+        (self.share / "start.sh").write_text(self._start_script(kernel.release, kernel.modules))
+        timeout = self._boot_timeout or float(
+            os.environ.get("HVNET_LAB_BOOT_TIMEOUT", "120" if self.accel == "tcg" else "60")
+        )
+        started = time.monotonic()
+        self._proc = subprocess.Popen(
+            self._qemu_command(kernel_file, initrd),
+            stdin=subprocess.DEVNULL,
+            stdout=(self.rundir / "qemu.log").open("wb"),
+            stderr=subprocess.STDOUT,
+            preexec_fn=_set_pdeathsig,
+        )
+        _live.add(self)
+        try:
+            self._wait_ready(started, timeout)
+            self._qmp = QMPClient(self.rundir / "qmp.sock")
+        except BaseException:
+            self.close(failed=True)
+            raise
+        self.boot_seconds = time.monotonic() - started
+        if self.announce:
+            print(
+                f"hvnet lab: booted {self.kernel_release} in {self.boot_seconds:.1f}s "
+                f"({self.accel}: {self.accel_reason}; {self.cpus} vCPU, {self.nics} NICs)",
+                file=sys.stderr,
+            )
+        return self
+
+    def _wait_ready(self, started: float, timeout: float) -> None:
+        ready = self.share / "ready.json"
+        while not ready.exists():
+            if self._proc is None or self._proc.poll() is not None:
+                raise LabBootError(self._describe_failure("qemu exited during boot"))
+            if time.monotonic() - started > timeout:
+                raise LabBootError(self._describe_failure(f"no agent after {timeout:.0f}s"))
+            time.sleep(0.05)
+        self.guest_info = json.loads(ready.read_text())
+        self.kernel_release = str(self.guest_info.get("release", ""))
+        by_mac = {self.mac(i): f"net{i}" for i in range(self.nics)}
+        for name, mac in dict(self.guest_info.get("nics", {})).items():
+            if mac in by_mac:
+                self.nic_netdev[name] = by_mac[mac]
+        loaded = set(self.guest_info.get("modules", []))
+        missing = [m for m in NET_MODULES if m not in loaded]
+        if missing:
+            raise LabBootError(self._describe_failure(f"modules not loaded: {missing}"))
+        if len(self.nic_netdev) != self.nics:
+            raise LabBootError(self._describe_failure(f"NICs seen: {self.guest_info.get('nics')}"))
+
+    def _describe_failure(self, what: str) -> str:
+        parts = [f"lab VM boot failed ({self.accel}): {what}", "--- serial console (tail) ---"]
+        parts.append(self.console_tail(40))
+        for name in ("qemu.log", "share/agent.log"):
+            p = self.rundir / name
+            if p.exists() and p.stat().st_size:
+                parts += [f"--- {name} ---", p.read_text(errors="replace")[-3000:]]
+        parts.append(f"(run directory kept: {self.rundir})")
+        return "\n".join(parts)
+
+    def console_tail(self, lines: int = 40) -> str:
+        """Last ``lines`` lines of the guest serial console."""
+        try:
+            text = self.console_log.read_text(errors="replace")
+        except OSError:
+            return "(no console output)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _dead_reason(self) -> str | None:
+        if self._proc is None:
+            return "the lab VM is not running"
+        rc = self._proc.poll()
+        if rc is None:
+            return None
+        return f"qemu exited with status {rc}; console tail:\n{self.console_tail(20)}"
+
+    def close(self, failed: bool = False) -> None:
+        """Power off (sysrq ``o`` via the agent), then QMP ``quit``, then SIGKILL."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.poll() is None and not failed:
+                with contextlib.suppress(OSError):
+                    (self.share / "poweroff").touch()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=15)
+            if proc.poll() is None and self._qmp is not None:
+                with contextlib.suppress(LabError, OSError):
+                    self._qmp.execute("quit")
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=5)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        if self._qmp is not None:
+            self._qmp.close()
+            self._qmp = None
+        _live.discard(self)
+        if not failed and not self.keep and self.rundir != Path() and self.rundir.exists():
+            shutil.rmtree(self.rundir, ignore_errors=True)
+
+    # ------------------------------------------------------------------ jobs
+
+    def submit(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float = 60.0,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        input: str | None = None,
+    ) -> LabJob:
+        """Start ``argv`` in the guest and return at once (for concurrent work)."""
+        dead = self._dead_reason()
+        if dead is not None:
+            raise LabError(dead)
+        if isinstance(argv, str):
+            raise TypeError("argv must be a sequence; use sh() for a shell command line")
+        job_id = next_job_id()
+        args = tuple(str(a) for a in argv)
+        stdin_path = None if input is None else self.write_file(f"{job_id}.stdin", input)
+        where = str(cwd) if cwd is not None else "/"
+        write_job(self.share, job_id, job_script(args, timeout, dict(env or {}), where, stdin_path))
+        cleanup = [stdin_path] if stdin_path is not None else []
+        return LabJob(self.share, job_id, args, timeout, self._dead_reason, cleanup)
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float = 60.0,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        input: str | None = None,
+        check: bool = False,
+    ) -> LabResult:
+        """Run ``argv`` in the guest (as root) and wait for its :class:`LabResult`."""
+        result = self.submit(argv, timeout=timeout, env=env, cwd=cwd, input=input).wait()
+        return result.check() if check else result
+
+    def sh(self, script: str, **kwargs: Any) -> LabResult:
+        """Run a shell script (``sh -ec``) in the guest; same keywords as :meth:`run`."""
+        return self.run(["/bin/sh", "-ec", script], **kwargs)
+
+    def write_file(self, name: str, data: str | bytes) -> Path:
+        """Put a file in the share (``files/name``); the path is valid on host and guest."""
+        path = self.share / "files" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            path.write_text(data)
+        else:
+            path.write_bytes(data)
+        return path
+
+    def run_python(
+        self,
+        code: str,
+        *args: str,
+        timeout: float = 120.0,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        check: bool = False,
+    ) -> LabResult:
+        """Run Python source in the guest with :attr:`python` (the project's venv by default)."""
+        script = self.write_file(f"{next_job_id()}.py", code)
+        try:
+            return self.run(
+                [self.python, str(script), *args], timeout=timeout, env=env,
+                cwd=cwd if cwd is not None else os.getcwd(), check=check,
+            )  # fmt: skip
+        finally:
+            script.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ links
+
+    def qmp(self, command: str, **arguments: Any) -> Any:
+        """Send a raw QMP command to qemu."""
+        if self._qmp is None:
+            raise LabError("the lab VM is not running")
+        return self._qmp.execute(command, **arguments)
+
+    def set_link(self, nic: str | int, up: bool, *, wait: float = 10.0) -> None:
+        """Connect or disconnect the virtual cable of guest NIC ``nic`` (``"eth0"`` or ``0``).
+
+        With ``wait`` > 0, return only once the guest sees the new carrier state, so a test
+        can assert on the bond's reaction without racing the virtio link interrupt.
+        """
+        name = f"eth{nic}" if isinstance(nic, int) else nic
+        netdev = self.nic_netdev.get(name)
+        if netdev is None:
+            raise LabError(f"no lab NIC {name!r}; have {sorted(self.nic_netdev)}")
+        self.qmp("set_link", name=netdev, up=up)
+        if wait > 0:
+            want = "1" if up else "0"
+            script = (
+                f"end=$(( $(date +%s) + {int(wait) + 1} )); "
+                f"while [ $(date +%s) -le $end ]; do "
+                f"c=$(cat /sys/class/net/{name}/carrier 2>/dev/null || echo 0); "
+                f'[ "$c" = {want} ] && exit 0; '
+                f"[ $(cat /sys/class/net/{name}/operstate) = down ] && [ {want} = 0 ] && exit 0; "
+                "sleep 0.05; done; exit 1"
+            )
+            if not self.sh(script, timeout=wait + 5).ok:
+                raise LabError(f"guest did not see {name} carrier {'up' if up else 'down'}")
+
+    def reset_network(self) -> None:
+        """Undo test network setup: namespaces and virtual links gone, NICs down, cables in."""
+        for netdev in self.nic_netdev.values():
+            self.qmp("set_link", name=netdev, up=True)
+        nics = " ".join(shlex.quote(n) for n in sorted(self.nic_netdev))
+        self.sh(
+            "ip -all netns delete 2>/dev/null || true\n"
+            "for d in /sys/class/net/*; do n=${d##*/}; keep=0\n"
+            f'  for k in lo {nics}; do [ "$n" = "$k" ] && keep=1; done\n'
+            '  [ $keep = 1 ] || ip link delete "$n" 2>/dev/null || true\n'
+            "done\n"
+            f'for n in {nics}; do ip link set "$n" nomaster 2>/dev/null || true;'
+            ' ip addr flush dev "$n"; ip link set "$n" down; done\n',
+            check=True,
+        )
