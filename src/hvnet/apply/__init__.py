@@ -1,0 +1,1 @@
+"""Live apply: planning against the running kernel, netlink execution, verify, rollback."""
