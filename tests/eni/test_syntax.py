@@ -911,14 +911,33 @@ def generated_40k() -> str:
     return "\n".join(out) + "\n"
 
 
+def _baseline(text: str) -> list[tuple[str, int]]:
+    """The least any line parser must do: split, strip, split off the first word."""
+    out = []
+    for number, raw in enumerate(text.split("\n"), 1):
+        stripped = raw.strip()
+        if stripped:
+            out.append((stripped.split(None, 1)[0], number))
+    return out
+
+
 def test_40k_line_file_is_fast() -> None:
+    """Budget: well under 0.3 s on the development machine (about 0.1 s when idle).
+
+    The machine is shared with a TCG-emulated lab VM, so the bound also scales with a
+    baseline loop timed alongside: a quadratic slip or a regex that backtracks still fails.
+    """
     text = generated_40k()
     assert text.count("\n") > 40_000
     timings = []
+    baseline = []
     for _ in range(5):
         start = time.perf_counter()
         document = parse_text(text)
         timings.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        _baseline(text)
+        baseline.append(time.perf_counter() - start)
     assert len(document.stanzas) == 2 + 2 * 4094
     assert document.problems == ()
-    assert min(timings) < 0.3, timings
+    assert min(timings) < max(0.3, 8 * min(baseline)), (timings, baseline)
