@@ -92,8 +92,11 @@ def _load_file(name: str, source: str, notes: Notes) -> Node:
         root.fail("expected a mapping with a 'network:' key")
     for key, node in root.items():
         if key != "network":
-            notes.add(node, f"'{key}' is not netplan configuration (netplan reads 'network:' "
-                      "only; a cloud-init/curtin wrapper key?)")
+            notes.add(
+                node,
+                f"'{key}' is not netplan configuration (netplan reads 'network:' "
+                "only; a cloud-init/curtin wrapper key?)",
+            )
     network = root.get("network")
     if network is None:
         root.fail("no 'network:' mapping: not a netplan file")
@@ -142,8 +145,9 @@ class _Converter:
             elif key in UNSUPPORTED_SECTIONS or key == "openvswitch":
                 for ident, _ in node.items():
                     self.unsupported[ident] = key
-                self.notes.add(node, f"'{key}': hvnet manages Ethernet NICs, bonds, VLANs and "
-                               "bridges only")
+                self.notes.add(
+                    node, f"'{key}': hvnet manages Ethernet NICs, bonds, VLANs and bridges only"
+                )
             else:
                 self.notes.add(node, f"'{key}' is not a netplan key this importer knows; ignored")
         for section in SECTIONS:
@@ -167,8 +171,11 @@ class _Converter:
         value = text(node)
         if value not in ("networkd", "NetworkManager"):
             node.fail(f"unknown renderer '{value}'")
-        self.notes.add(node, "hvnet chooses what to generate at render time "
-                       "(hvnet render --format); the renderer is not kept")
+        self.notes.add(
+            node,
+            "hvnet chooses what to generate at render time "
+            "(hvnet render --format); the renderer is not kept",
+        )
         return value
 
     def _collect(self, section: str, node: Node | None) -> None:
@@ -200,8 +207,12 @@ class _Converter:
     def _add(self, section: str, link: Link, where: Node) -> None:
         for links in self.built.values():
             if link.name in links:
-                self.notes.add(where, f"a second definition of interface '{link.name}'; only the "
-                               "first one is imported", NoteKind.INCONSISTENT)
+                self.notes.add(
+                    where,
+                    f"a second definition of interface '{link.name}'; only the "
+                    "first one is imported",
+                    NoteKind.INCONSISTENT,
+                )
                 return
         self.built[section][link.name] = link
 
@@ -220,26 +231,28 @@ class _Converter:
         if match is not None:
             name, match_mac = self._match(ident, match, set_name)
         self.names[ident] = name
-        link = Nic(
-            name=name, match_mac=match_mac, **self._rest(definition, {"match", "set-name"})
-        )
+        link = Nic(name=name, match_mac=match_mac, **self._rest(definition, {"match", "set-name"}))
         self._add("ethernets", link, body)
 
     def _match(self, ident: str, match: Node, set_name: Node | None) -> tuple[str, str | None]:
         """The interface name and pinned MAC of a ``match:`` (+ ``set-name``) definition."""
         if not match.is_map:
             match.fail("expected mapping (check indentation)")
-        mac_node, name_node, driver = match.get("macaddress"), match.get("name"), match.get(
-            "driver"
+        mac_node, name_node, driver = (
+            match.get("macaddress"),
+            match.get("name"),
+            match.get("driver"),
         )
         for key, node in match.items():
             if key not in ("macaddress", "name", "driver"):
                 self.notes.add(node, f"match on '{key}' is not something hvnet can match on")
         match_mac = mac(mac_node) if mac_node is not None else None
         pattern = text(name_node) if name_node is not None else None
-        drivers = ", ".join(text(d) for d in (driver.seq() if driver.is_seq else [driver])) if (
-            driver is not None
-        ) else None
+        drivers = (
+            ", ".join(text(d) for d in (driver.seq() if driver.is_seq else [driver]))
+            if (driver is not None)
+            else None
+        )
         criteria = " and ".join(
             c for c in (pattern and f"name '{pattern}'", drivers and f"driver {drivers}") if c
         )
@@ -247,20 +260,31 @@ class _Converter:
             name = text(set_name)
             if criteria:
                 pinned = " and its MAC" if match_mac else ""
-                self.notes.add(match, f"matched by {criteria}: hvnet uses the name set-name "
-                               f"gives ('{name}'){pinned} instead", NoteKind.CONVERTED)
+                self.notes.add(
+                    match,
+                    f"matched by {criteria}: hvnet uses the name set-name "
+                    f"gives ('{name}'){pinned} instead",
+                    NoteKind.CONVERTED,
+                )
             return name, match_mac
         if match_mac is not None:
             extra = f"; the {criteria} criteria are dropped" if criteria else ""
-            self.notes.add(match, f"matched by MAC without set-name: netplan keeps the kernel's "
-                           f"name, hvnet names this NIC '{ident}' and pins it to {match_mac}"
-                           f"{extra}", NoteKind.CONVERTED)
+            self.notes.add(
+                match,
+                f"matched by MAC without set-name: netplan keeps the kernel's "
+                f"name, hvnet names this NIC '{ident}' and pins it to {match_mac}"
+                f"{extra}",
+                NoteKind.CONVERTED,
+            )
             return ident, match_mac
         if pattern is not None and driver is None and not _GLOB.search(pattern):
             return pattern, None
-        self.notes.add(match, f"matches NICs by {criteria}; hvnet defines each NIC by its name "
-                       f"(and MAC): imported as a NIC named '{ident}', replace it by the real "
-                       "NIC name(s)")
+        self.notes.add(
+            match,
+            f"matches NICs by {criteria}; hvnet defines each NIC by its name "
+            f"(and MAC): imported as a NIC named '{ident}', replace it by the real "
+            "NIC name(s)",
+        )
         return ident, None
 
     # -- references -----------------------------------------------------------------------
@@ -270,12 +294,21 @@ class _Converter:
         if ident in self.names:
             return self.names[ident]
         if ident in self.unsupported:
-            self.notes.add(where, f"'{ident}' is a {self.unsupported[ident]} device, which hvnet "
-                           f"does not manage: left out of {user}", on_value=True)
+            self.notes.add(
+                where,
+                f"'{ident}' is a {self.unsupported[ident]} device, which hvnet "
+                f"does not manage: left out of {user}",
+                on_value=True,
+            )
             return None
-        self.notes.add(where, f"'{ident}' is not defined in the file (netplan refuses this: "
-                       f"\"{user}: interface '{ident}' is not defined\"); imported as a NIC "
-                       "with no settings", NoteKind.INCONSISTENT, on_value=True)
+        self.notes.add(
+            where,
+            f"'{ident}' is not defined in the file (netplan refuses this: "
+            f"\"{user}: interface '{ident}' is not defined\"); imported as a NIC "
+            "with no settings",
+            NoteKind.INCONSISTENT,
+            on_value=True,
+        )
         self.names[ident] = ident
         self._add("ethernets", Nic(name=ident), where)
         return ident
@@ -293,11 +326,17 @@ class _Converter:
             ident = text(item)
             previous = self.masters.get(ident)
             if previous is not None and previous[1] != owner:
-                item.fail(f"{owner}: interface '{ident}' is already assigned to "
-                          f"{previous[0]} {previous[1]}")
+                item.fail(
+                    f"{owner}: interface '{ident}' is already assigned to "
+                    f"{previous[0]} {previous[1]}"
+                )
             if previous is not None:
-                self.notes.add(item, f"'{ident}' is listed twice in {owner}; kept once",
-                               NoteKind.CONVERTED, on_value=True)
+                self.notes.add(
+                    item,
+                    f"'{ident}' is listed twice in {owner}; kept once",
+                    NoteKind.CONVERTED,
+                    on_value=True,
+                )
                 continue
             self.masters[ident] = (kind, owner)
             name = self._resolve(ident, item, owner)
@@ -314,8 +353,11 @@ class _Converter:
             ident = text(primary)
             name = self._resolve(ident, primary, definition.ident)
             if ident not in {m for m, _ in members}:
-                self.notes.add(primary, f"primary '{ident}' is not one of the interfaces of "
-                               f"{definition.ident}", NoteKind.INCONSISTENT)
+                self.notes.add(
+                    primary,
+                    f"primary '{ident}' is not one of the interfaces of {definition.ident}",
+                    NoteKind.INCONSISTENT,
+                )
             if name is not None:
                 options = options.model_copy(update={"primary": name})
         link = Bond(
@@ -337,9 +379,12 @@ class _Converter:
         if vid > 4094:
             vid_node.fail(f"{ident}: invalid id '{vid}' (allowed values are 0-4094)")
         if vid == 0:
-            self.notes.add(vid_node, "VLAN id 0 (priority tagging) is valid for netplan but "
-                           "not for hvnet (1-4094): kept, validation will flag it",
-                           NoteKind.INCONSISTENT)
+            self.notes.add(
+                vid_node,
+                "VLAN id 0 (priority tagging) is valid for netplan but "
+                "not for hvnet (1-4094): kept, validation will flag it",
+                NoteKind.INCONSISTENT,
+            )
         parent = self._resolve(text(link_node), link_node, ident)
         if parent is None:
             return
@@ -353,20 +398,30 @@ class _Converter:
         options, priorities, costs = bridge_options(params, self.notes)
         if params is None and definition.renderer == "NetworkManager":
             options = BridgeOptions(stp=True)
-            self.notes.add(body, "NetworkManager enables STP on bridges by default; imported as "
-                           "stp: true", NoteKind.CONVERTED)
+            self.notes.add(
+                body,
+                "NetworkManager enables STP on bridges by default; imported as stp: true",
+                NoteKind.CONVERTED,
+            )
         ids = {m for m, _ in members}
         for table, what in ((priorities, "port priority"), (costs, "path cost")):
             for port, (_, where) in table.items():
                 if port not in ids:
-                    self.notes.add(where, f"'{port}' is not an interface of {ident}: its {what} "
-                                   "has no effect and is dropped", NoteKind.INCONSISTENT)
+                    self.notes.add(
+                        where,
+                        f"'{port}' is not an interface of {ident}: its {what} "
+                        "has no effect and is dropped",
+                        NoteKind.INCONSISTENT,
+                    )
         ports = []
         for port_id, name in members:
             cost = costs.get(port_id)
             if cost is not None and not 1 <= cost[0] <= 65535:
-                self.notes.add(cost[1], "path cost outside 1-65535, the range hvnet accepts; "
-                               "left at the kernel default")
+                self.notes.add(
+                    cost[1],
+                    "path cost outside 1-65535, the range hvnet accepts; "
+                    "left at the kernel default",
+                )
                 cost = None
             priority = priorities.get(port_id)
             ports.append(

@@ -75,12 +75,30 @@ NOT_MODELLED: dict[str, str] = {
 }
 #: Boolean keys whose ``false`` is netplan's default: nothing is lost by dropping them.
 FALSE_IS_DEFAULT = frozenset(
-    {"critical", "ipv6-privacy", "ignore-carrier", "optional", "wakeonlan", "emit-lldp",
-     "delay-virtual-functions-rebind"}
+    {
+        "critical",
+        "ipv6-privacy",
+        "ignore-carrier",
+        "optional",
+        "wakeonlan",
+        "emit-lldp",
+        "delay-virtual-functions-rebind",
+    }
 )
 HANDLED = frozenset(
-    {"addresses", "dhcp4", "dhcp6", "accept-ra", "link-local", "gateway4", "gateway6", "routes",
-     "nameservers", "mtu", "macaddress"}
+    {
+        "addresses",
+        "dhcp4",
+        "dhcp6",
+        "accept-ra",
+        "link-local",
+        "gateway4",
+        "gateway6",
+        "routes",
+        "nameservers",
+        "mtu",
+        "macaddress",
+    }
 )
 _MAC_SPECIAL = ("permanent", "random", "stable", "stable-ssid", "preserve")
 _ROUTE_EXTRAS = {
@@ -116,17 +134,24 @@ class L3Converter:
                     continue
                 self.notes.add(node, NOT_MODELLED[key])
             else:
-                self.notes.add(node, f"'{key}' is not a netplan setting this importer knows "
-                               "(netplan would refuse it); ignored")
+                self.notes.add(
+                    node,
+                    f"'{key}' is not a netplan setting this importer knows "
+                    "(netplan would refuse it); ignored",
+                )
         addresses = self._addresses(body.get("addresses"))
         has4 = any(isinstance(a, IPv4Interface) for a in addresses)
         has6 = any(isinstance(a, IPv6Interface) for a in addresses)
         dhcp4, dhcp6 = (body.get(k) for k in ("dhcp4", "dhcp6"))
-        method = Method4.DHCP if dhcp4 and boolean(dhcp4) else (
-            Method4.STATIC if has4 else Method4.MANUAL
+        method = (
+            Method4.DHCP
+            if dhcp4 and boolean(dhcp4)
+            else (Method4.STATIC if has4 else Method4.MANUAL)
         )
-        method6 = Method6.DHCP if dhcp6 and boolean(dhcp6) else (
-            Method6.STATIC if has6 else Method6.MANUAL
+        method6 = (
+            Method6.DHCP
+            if dhcp6 and boolean(dhcp6)
+            else (Method6.STATIC if has6 else Method6.MANUAL)
         )
         method6 = self._accept_ra(body.get("accept-ra"), method, method6, has4)
         self._link_local(body.get("link-local"), method, method6, has4)
@@ -155,12 +180,21 @@ class L3Converter:
                 if len(entries) != 1:
                     item.fail("expected either scalar or mapping (check indentation)")
                 key, options = entries[0]
-                where = Node(key, item.file, options.key_line, options.key_column,
-                             options.key_line, options.key_column)
+                where = Node(
+                    key,
+                    item.file,
+                    options.key_line,
+                    options.key_column,
+                    options.key_line,
+                    options.key_column,
+                )
                 parsed = interface_address(where)
                 for option, value in options.items():
-                    self.notes.add(value, f"address {option} is not part of the hvnet model; "
-                                   f"the address {parsed} is kept")
+                    self.notes.add(
+                        value,
+                        f"address {option} is not part of the hvnet model; "
+                        f"the address {parsed} is kept",
+                    )
             elif item.is_seq:
                 item.fail("expected either scalar or mapping (check indentation)")
             else:
@@ -178,19 +212,26 @@ class L3Converter:
         if accept and method6 is Method6.MANUAL:
             return Method6.AUTO  # SLAAC: exactly what accepting router advertisements does
         if accept and method6 is Method6.STATIC:
-            self.notes.add(node, "hvnet cannot combine static IPv6 addresses with SLAAC; "
-                           "imported as static only")
+            self.notes.add(
+                node,
+                "hvnet cannot combine static IPv6 addresses with SLAAC; imported as static only",
+            )
         elif not accept and method6 is Method6.MANUAL and not has4 and method is Method4.MANUAL:
-            self.notes.add(node, "no host address on this link: hvnet disables IPv6 there, "
-                           "router advertisements included", NoteKind.CONVERTED)
+            self.notes.add(
+                node,
+                "no host address on this link: hvnet disables IPv6 there, "
+                "router advertisements included",
+                NoteKind.CONVERTED,
+            )
         elif not accept:
-            self.notes.add(node, "hvnet has no switch to ignore router advertisements on a "
-                           "link that has host addresses")
+            self.notes.add(
+                node,
+                "hvnet has no switch to ignore router advertisements on a "
+                "link that has host addresses",
+            )
         return method6
 
-    def _link_local(
-        self, node: Node | None, method: Method4, method6: Method6, has4: bool
-    ) -> None:
+    def _link_local(self, node: Node | None, method: Method4, method6: Method6, has4: bool) -> None:
         if node is None:
             return
         if not node.is_seq:
@@ -205,9 +246,12 @@ class L3Converter:
             return  # netplan's default
         bare = not has4 and method is Method4.MANUAL and method6 is Method6.MANUAL
         if not families and bare:
-            self.notes.add(node, "no host address on this link: hvnet disables IPv6 there "
-                           "(link-local included) and IPv4 link-local is off by default",
-                           NoteKind.CONVERTED)
+            self.notes.add(
+                node,
+                "no host address on this link: hvnet disables IPv6 there "
+                "(link-local included) and IPv4 link-local is off by default",
+                NoteKind.CONVERTED,
+            )
         else:
             self.notes.add(node, "link-local addressing is not part of the hvnet model")
 
@@ -224,8 +268,11 @@ class L3Converter:
         if node is None:
             return None
         if text(node).strip() in _MAC_SPECIAL:
-            self.notes.add(node, f"the '{text(node).strip()}' MAC policy is not part of the "
-                           "hvnet model (it sets fixed MAC addresses only)")
+            self.notes.add(
+                node,
+                f"the '{text(node).strip()}' MAC policy is not part of the "
+                "hvnet model (it sets fixed MAC addresses only)",
+            )
             return None
         return mac(node)
 
@@ -254,8 +301,12 @@ class L3Converter:
                         self.search.append(domain)
                         added = True
         if added and self.dns_owner is not None and self.dns_owner != ident:
-            self.notes.add(node, f"hvnet has one DNS configuration per host: merged with the "
-                           f"nameservers of {self.dns_owner}", NoteKind.CONVERTED)
+            self.notes.add(
+                node,
+                f"hvnet has one DNS configuration per host: merged with the "
+                f"nameservers of {self.dns_owner}",
+                NoteKind.CONVERTED,
+            )
         self.dns_owner = self.dns_owner or ident
 
     def _routes(self, body: Node) -> tuple[IPv4Address | None, IPv6Address | None, list[Route]]:
@@ -278,21 +329,26 @@ class L3Converter:
             if version not in defaults:
                 gateways[version] = value
             elif defaults[version][0] == value:
-                self.notes.add(given, f"the same gateway as the default route at line "
-                               f"{defaults[version][1].key_line}: kept once", NoteKind.CONVERTED)
+                self.notes.add(
+                    given,
+                    f"the same gateway as the default route at line "
+                    f"{defaults[version][1].key_line}: kept once",
+                    NoteKind.CONVERTED,
+                )
             else:
-                self.notes.add(given, f"{key} {value} disagrees with the default route via "
-                               f"{defaults[version][0]} at line {defaults[version][1].key_line}: "
-                               "the route (netplan's current syntax) is used",
-                               NoteKind.INCONSISTENT)
+                self.notes.add(
+                    given,
+                    f"{key} {value} disagrees with the default route via "
+                    f"{defaults[version][0]} at line {defaults[version][1].key_line}: "
+                    "the route (netplan's current syntax) is used",
+                    NoteKind.INCONSISTENT,
+                )
         gw4, gw6 = gateways.get(4), gateways.get(6)
         assert gw4 is None or isinstance(gw4, IPv4Address)
         assert gw6 is None or isinstance(gw6, IPv6Address)
         return gw4, gw6, routes
 
-    def _route(
-        self, item: Node, defaults: dict[int, tuple[IPAddress, Node]]
-    ) -> Route | None:
+    def _route(self, item: Node, defaults: dict[int, tuple[IPAddress, Node]]) -> Route | None:
         if not item.is_map:
             item.fail("expected mapping (check indentation)")
         to, via, metric = item.get("to"), item.get("via"), item.get("metric")
@@ -301,44 +357,64 @@ class L3Converter:
         gateway = address(via) if via is not None else None
         for key, value in item.items():
             if key == "table" and unsigned(value, "routing table") != _MAIN_TABLE:
-                self.notes.add(item, f"a route in routing table {text(value)}: hvnet manages "
-                               "the main table only", on_value=True)
+                self.notes.add(
+                    item,
+                    f"a route in routing table {text(value)}: hvnet manages the main table only",
+                    on_value=True,
+                )
                 return None
             if key == "type" and text(value).strip() != "unicast":
-                self.notes.add(item, f"a {text(value).strip()} route is not part of the hvnet "
-                               "model", on_value=True)
+                self.notes.add(
+                    item,
+                    f"a {text(value).strip()} route is not part of the hvnet model",
+                    on_value=True,
+                )
                 return None
         for key, value in item.items():
             if key in _ROUTE_EXTRAS:
                 self.notes.add(value, _ROUTE_EXTRAS[key])
             elif key == "on-link" and boolean(value):
-                self.notes.add(value, "on-link routes are not part of the hvnet model; the "
-                               "route is kept without it")
+                self.notes.add(
+                    value,
+                    "on-link routes are not part of the hvnet model; the route is kept without it",
+                )
             elif key not in ("to", "via", "metric", "table", "type", "on-link"):
                 self.notes.add(value, f"route setting '{key}' is unknown to this importer")
         number = unsigned(metric) if metric is not None else None
         word = text(to).strip()
         if word == "default" or word in ("0.0.0.0/0", "::/0"):
             if gateway is None:
-                self.notes.add(item, "a default route without 'via' cannot be expressed as an "
-                               "hvnet gateway", on_value=True)
+                self.notes.add(
+                    item,
+                    "a default route without 'via' cannot be expressed as an hvnet gateway",
+                    on_value=True,
+                )
                 return None
             if word != "default" and (word == "::/0") != (gateway.version == 6):
                 to.fail(f"IP family mismatch in route to {word}")
             if gateway.version in defaults:
-                self.notes.add(item, f"a second default route on this link: the first one (via "
-                               f"{defaults[gateway.version][0]}) is kept",
-                               NoteKind.INCONSISTENT, on_value=True)
+                self.notes.add(
+                    item,
+                    f"a second default route on this link: the first one (via "
+                    f"{defaults[gateway.version][0]}) is kept",
+                    NoteKind.INCONSISTENT,
+                    on_value=True,
+                )
                 return None
             if metric is not None:
-                self.notes.add(metric, "hvnet's gateway has no metric; the default route is "
-                               "imported without it")
+                self.notes.add(
+                    metric,
+                    "hvnet's gateway has no metric; the default route is imported without it",
+                )
             defaults[gateway.version] = (gateway, item)
             return None
         destination = prefix(to)
         if gateway is not None and gateway.version != destination.version:
             to.fail(f"IP family mismatch in route to {word}")
         if destination.ip != destination.network.network_address:
-            self.notes.add(to, f"host bits of {word} ignored: the route is to "
-                           f"{destination.network}", NoteKind.CONVERTED)
+            self.notes.add(
+                to,
+                f"host bits of {word} ignored: the route is to {destination.network}",
+                NoteKind.CONVERTED,
+            )
         return Route(destination.network, gateway, number)

@@ -101,8 +101,11 @@ def _validated(
                 raise
             for field in bad & set(values):
                 node = sources[field]
-                notes.add(node, f"{text_or_list(node)} is outside the range hvnet accepts for "
-                          f"{field}; left at the kernel default")
+                notes.add(
+                    node,
+                    f"{text_or_list(node)} is outside the range hvnet accepts for "
+                    f"{field}; left at the kernel default",
+                )
                 del values[field]
 
 
@@ -111,7 +114,11 @@ def text_or_list(node: Node) -> str:
 
 
 def _set(
-    field: str, value: Any, node: Node, values: dict[str, Any], sources: dict[str, Node],
+    field: str,
+    value: Any,
+    node: Node,
+    values: dict[str, Any],
+    sources: dict[str, Node],
     notes: Notes,
 ) -> None:
     """Record one option; a second netplan key for the same option wins, as in netplan."""
@@ -143,22 +150,30 @@ def bond_options(params: Node | None, notes: Notes) -> tuple[BondOptions, Node |
         if key in _BOND_CHOICES:
             field, accepted = _BOND_CHOICES[key]
             if key == "mode" and text(node).strip() in _OVS_MODES:
-                notes.add(node, f"mode {text(node).strip()} exists only in Open vSwitch, which "
-                          "hvnet does not manage; the bond is imported as balance-rr")
+                notes.add(
+                    node,
+                    f"mode {text(node).strip()} exists only in Open vSwitch, which "
+                    "hvnet does not manage; the bond is imported as balance-rr",
+                )
                 continue
             _set(field, _choice(node, key, accepted), node, values, sources, notes)
         elif key in _BOND_MS:
             ms = duration_ms(node, "ms")
             if ms != ms.to_integral_value():
-                notes.add(node, f"{ms} ms is not a whole number of milliseconds, the kernel's "
-                          "unit; left at the kernel default")
+                notes.add(
+                    node,
+                    f"{ms} ms is not a whole number of milliseconds, the kernel's "
+                    "unit; left at the kernel default",
+                )
                 continue
             _set(_BOND_MS[key], int(ms), node, values, sources, notes)
         elif key == "learn-packet-interval":
             seconds = duration_ms(node, "s") / Decimal(1000)
             if seconds != seconds.to_integral_value():
-                notes.add(node, "the kernel counts lp_interval in whole seconds; "
-                          "left at the kernel default")
+                notes.add(
+                    node,
+                    "the kernel counts lp_interval in whole seconds; left at the kernel default",
+                )
                 continue
             _set("lp_interval", int(seconds), node, values, sources, notes)
         elif key in _BOND_INTS:
@@ -168,8 +183,7 @@ def bond_options(params: Node | None, notes: Notes) -> tuple[BondOptions, Node |
         elif key == "arp-ip-targets":
             if not node.is_seq:
                 node.fail("expected sequence")
-            _set("arp_ip_target", tuple(ipv4(t) for t in node.seq()), node, values, sources,
-                 notes)
+            _set("arp_ip_target", tuple(ipv4(t) for t in node.seq()), node, values, sources, notes)
         elif key == "primary":
             text(node)
             primary = node
@@ -208,9 +222,7 @@ def bridge_options(
             for port, value in node.items():
                 number = unsigned(value)
                 if key == "port-priority" and number > 63:
-                    value.fail(
-                        f"invalid port priority value (must be between 0 and 63): {number}"
-                    )
+                    value.fail(f"invalid port priority value (must be between 0 and 63): {number}")
                 if port in table:
                     value.fail(f"interface '{port}' already has a {key.replace('-', ' ')}")
                 table[port] = (number, value)
@@ -223,7 +235,11 @@ def bridge_options(
         # = TRUE in handle_bridge), whatever the renderer: say so, the kernel default is off.
         values["stp"] = True
         sources["stp"] = params
-        notes.add(params, "no 'stp' given: netplan enables STP when a bridge has parameters; "
-                  "imported as stp: true", NoteKind.CONVERTED)
+        notes.add(
+            params,
+            "no 'stp' given: netplan enables STP when a bridge has parameters; "
+            "imported as stp: true",
+            NoteKind.CONVERTED,
+        )
     options: BridgeOptions = _validated(BridgeOptions, values, sources, notes)
     return options, priorities, costs

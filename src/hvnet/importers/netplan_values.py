@@ -128,9 +128,7 @@ def interface_address(node: Node) -> IPInterface:
         try:
             ip_address(addr)
         except ValueError:
-            node.fail(
-                f"malformed address '{word}', must be X.X.X.X/NN or X:X:X:X:X:X:X:X/NN"
-            )
+            node.fail(f"malformed address '{word}', must be X.X.X.X/NN or X:X:X:X:X:X:X:X/NN")
         node.fail(f"invalid prefix length in address '{word}'")
     if parsed.network.prefixlen == 0:
         node.fail(f"invalid prefix length in address '{word}'")

@@ -1,0 +1,641 @@
+"""Netplan importer: every corpus file, round trips through emit/load, and netplan's edge rules.
+
+The corpus (../shared/corpus/netplan, see its PROVENANCE.md) is real users' files; each test
+states what the importer must find there (bonds with slaves and mode, VLANs with parent and
+id, bridges with ports, addresses) and the exact lines reported as not converted.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from ipaddress import ip_address, ip_interface, ip_network
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hvnet.emit import emit_yaml
+from hvnet.importers import ImportError_, ImportResult, NoteKind
+from hvnet.importers.netplan import import_netplan, parse_netplan
+from hvnet.loader import load_text
+from hvnet.model import Bond, Bridge, Host, Method4, Method6, Nic, Route, Vlan
+from hvnet.options import BondMode
+
+CORPUS = Path("/work/shared/corpus/netplan")
+if not CORPUS.is_dir():  # pragma: no cover - the corpus lives next to the repository
+    CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "netplan"
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="netplan corpus not available")
+
+
+def corpus(name: str) -> Path:
+    return next(CORPUS.glob(f"{name}-*.yaml"))
+
+
+def snippet(text: str, name: str = "/etc/netplan/50-test.yaml") -> tuple[str, str]:
+    return name, textwrap.dedent(text)
+
+
+def parse(*texts: str) -> ImportResult:
+    """Import YAML snippets as files 10-a.yaml, 20-b.yaml... (in that netplan order)."""
+    return parse_netplan(
+        [snippet(t, f"/etc/netplan/{10 * (i + 1)}-f.yaml") for i, t in enumerate(texts)]
+    )
+
+
+def bonds(host: Host) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return {b.name: (b.options.mode.value, b.slaves) for b in host.bonds}
+
+
+def vlans(host: Host) -> dict[str, tuple[str, int]]:
+    return {v.name: (v.parent, v.vid) for v in host.vlans}
+
+
+def bridges(host: Host) -> dict[str, tuple[str, ...]]:
+    return {b.name: b.port_names for b in host.bridges}
+
+
+def addresses(host: Host) -> dict[str, list[str]]:
+    return {n: [str(a) for a in link.addresses] for n, link in host.links.items() if link.addresses}
+
+
+def not_converted(result: ImportResult) -> list[tuple[int, str]]:
+    return [(n.line, n.text) for n in result.not_converted]
+
+
+def kinds(result: ImportResult, kind: NoteKind) -> list[int]:
+    return [n.line for n in result.notes if n.kind is kind]
+
+
+# -- the corpus, file by file ---------------------------------------------------------------
+
+
+def test_01_osa_bond_vlans_bridges() -> None:
+    result = import_netplan(corpus("01"))
+    host = result.host
+    assert bonds(host) == {"bond0": ("802.3ad", ("eno1", "eno2"))}
+    bond = host.links["bond0"]
+    assert isinstance(bond, Bond)
+    assert (bond.options.miimon, bond.options.lacp_rate) == (100, "fast")
+    assert bond.options.xmit_hash_policy is not None
+    assert bond.options.xmit_hash_policy.value == "layer3+4"
+    assert vlans(host) == {f"bond0.{v}": ("bond0", v) for v in (10, 20, 30, 40)}
+    assert bridges(host) == {
+        "br-mgmt": ("bond0.10",),
+        "br-storage": ("bond0.20",),
+        "br-vxlan": ("bond0.30",),
+        "br-ext": ("bond0.40",),
+        "br-vlan": ("bond0",),
+        "br-dbaas": (),
+    }
+    assert addresses(host) == {
+        "br-mgmt": ["172.29.236.10/22"],
+        "br-storage": ["172.21.244.10/22"],
+        "br-vxlan": ["172.29.240.10/22"],
+        "br-ext": ["192.1.1.10/22"],
+    }
+    assert host.links["br-ext"].gateway == ip_address("192.1.1.1")
+    assert host.links["br-ext"].routes == ()
+    assert host.dns.nameservers == (ip_address("8.8.8.8"), ip_address("8.8.4.4"))
+    assert host.dns.search == ("example.com",)
+    assert [link.mtu for link in host.links.values()].count(9000) == 8
+    assert list(host.links)[:3] == ["eno1", "eno2", "bond0"]  # ethernets, bonds, vlans, bridges
+    assert not_converted(result) == []
+    assert result.notes == []
+    assert result.source_format == "netplan"
+
+
+def test_02_bridge_per_vlan() -> None:
+    result = import_netplan(corpus("02"))
+    host = result.host
+    assert bonds(host) == {}
+    assert vlans(host) == {f"eno1.{v}": ("eno1", v) for v in (2, 3, 4, 5)}
+    assert bridges(host) == {"br1": ("eno1",), **{f"br{v}": (f"eno1.{v}",) for v in (2, 3, 4, 5)}}
+    assert addresses(host) == {"br1": ["10.1.12.1/16"]}
+    assert host.links["br1"].gateway == ip_address("10.1.0.1")
+    for name in ("br1", "br2", "br5"):
+        bridge = host.links[name]
+        assert isinstance(bridge, Bridge)
+        assert (bridge.options.stp, bridge.options.forward_delay) == (False, 0)
+    assert all(link.mtu == 9000 for link in host.links.values())
+    assert host.dns.nameservers == (ip_address("10.1.0.53"),)
+    assert not_converted(result) == []
+    # link-local: [] on address-less bridges matches what hvnet does there: noted as converted.
+    assert kinds(result, NoteKind.CONVERTED) == [44, 52, 60, 68]
+
+
+def test_03_kvm_bond_lacp_bridge() -> None:
+    result = import_netplan(corpus("03"))
+    host = result.host
+    assert bonds(host) == {"bond0": ("802.3ad", ("enp4s0", "enp5s0"))}
+    assert vlans(host) == {}
+    assert bridges(host) == {"br0": ("bond0",)}
+    assert addresses(host) == {"br0": ["192.168.73.12/24"]}
+    assert host.links["br0"].gateway == ip_address("192.168.73.254")
+    assert host.links["bond0"].method is Method4.MANUAL
+    assert host.dns.search == ("parham.home",)
+    assert list(host.links) == ["enp4s0", "enp5s0", "bond0", "br0"]  # not the file's order
+    assert not_converted(result) == []
+    assert result.notes == []
+
+
+def test_04_maas_match_set_name() -> None:
+    result = import_netplan(corpus("04"))
+    host = result.host
+    assert bonds(host) == {}
+    assert vlans(host) == {"enp2s0.617": ("enp2s0", 617)}
+    assert bridges(host) == {"br-enp4s0": ("enp4s0",)}
+    assert addresses(host) == {"br-enp4s0": ["10.1.66.27/24"], "enp2s0.617": ["10.1.67.27/24"]}
+    nic = host.links["enp2s0"]
+    assert isinstance(nic, Nic)
+    assert (nic.match_mac, nic.mtu) == ("f4:52:14:76:9c:e0", 9000)
+    assert host.links["br-enp4s0"].gateway == ip_address("10.1.66.10")
+    assert host.dns.nameservers == (ip_address("10.1.8.10"),)  # given twice, kept once
+    assert host.dns.search == ("maas",)
+    assert not_converted(result) == []
+    assert result.notes == []
+
+
+def test_05_overlay_alone_is_refused_like_netplan_does() -> None:
+    with pytest.raises(ImportError_) as caught:
+        import_netplan(corpus("05"))
+    assert (caught.value.line, caught.value.column) == (6, 5)
+    assert "enp2s0.617: missing 'id' property" in str(caught.value)
+
+
+def test_05_overlay_merged_with_04() -> None:
+    # Given in the "wrong" order on purpose: netplan reads 99-juju before 99-storpool.
+    result = import_netplan([corpus("05"), corpus("04")])
+    host = result.host
+    assert vlans(host) == {"enp2s0.617": ("enp2s0", 617)}
+    assert host.links["enp2s0.617"].mtu == 9000
+    assert addresses(host)["enp2s0.617"] == ["10.1.67.27/24"]
+    assert host.links["enp2s0"].mtu == 9000
+    assert bridges(host) == {"br-enp4s0": ("enp4s0",)}
+    assert not_converted(result) == []
+
+
+def test_06_bonding_router() -> None:
+    result = import_netplan(corpus("06"))
+    host = result.host
+    assert bonds(host) == {
+        "bond-lan": ("802.3ad", ("enp2s0", "enp3s0")),
+        "bond-wan": ("active-backup", ("enp1s0", "enp4s0")),
+        "bond-conntrack": ("balance-rr", ("enp5s0", "enp6s0")),
+    }
+    wan = host.links["bond-wan"]
+    assert isinstance(wan, Bond)
+    assert (wan.options.miimon, wan.options.num_grat_arp) == (1, 5)  # gratuitious-arp spelling
+    assert wan.gateway == ip_address("192.168.1.1")
+    assert addresses(host) == {
+        "bond-lan": ["192.168.93.2/24"],
+        "bond-wan": ["192.168.1.252/24"],
+        "bond-conntrack": ["192.168.254.2/24"],
+    }
+    assert host.links["enp1s0"].method is Method4.MANUAL  # dhcp4: no
+    assert not_converted(result) == [
+        (3, "renderer: networkd"),
+        (11, "optional: true"),
+        (14, "optional: true"),
+        (17, "optional: true"),
+        (20, "optional: true"),
+    ]
+
+
+def test_07_vlan_filtering_bridge() -> None:
+    result = import_netplan(corpus("07"))
+    host = result.host
+    assert bridges(host) == {"br0": ("eno1", "eno2")}
+    bridge = host.links["br0"]
+    assert isinstance(bridge, Bridge)
+    assert (bridge.options.vlan_filtering, bridge.options.stp) == (True, True)
+    assert isinstance(host.links["eno2"], Nic)  # not declared: imported as a bare NIC
+    assert set(host.links) == {"eno1", "switchport", "eno2", "br0"}
+    assert not_converted(result) == [
+        (3, "renderer: networkd"),
+        (12, "vlan-default-pvid: 42"),
+        (13, "vlans: [10 pvid untagged, 20 untagged, 50]"),
+        (
+            14,
+            "port-vlans:\n  eno1: [2 pvid untagged, 4 untagged]\n"
+            "  eno2: [4000-4094, 0 pvid, 30 untagged] # 0 pvid can only be used with networkd "
+            "backend",
+        ),
+    ]
+    assert kinds(result, NoteKind.INCONSISTENT) == [9]  # eno2 undefined
+    assert kinds(result, NoteKind.CONVERTED) == [10]  # STP on by netplan's default
+
+
+def test_08_bridge_on_vlan() -> None:
+    result = import_netplan(corpus("08"))
+    host = result.host
+    assert vlans(host) == {"vlan15": ("enp0s25", 15)}
+    assert bridges(host) == {"br0": ("vlan15",)}
+    assert addresses(host) == {"br0": ["10.3.99.25/24"]}
+    assert host.links["enp0s25"].method is Method4.DHCP
+    assert host.links["vlan15"].method6 is Method6.MANUAL  # accept-ra: no, no host address
+    assert not_converted(result) == [(3, "renderer: networkd")]
+    assert kinds(result, NoteKind.CONVERTED) == [9]
+
+
+def test_09_curtin_stp_params() -> None:
+    result = import_netplan(corpus("09"))
+    host = result.host
+    assert bridges(host) == {"br0": ("eth1", "eth2")}
+    bridge = host.links["br0"]
+    assert isinstance(bridge, Bridge)
+    assert [(p.name, p.priority, p.cost) for p in bridge.ports] == [
+        ("eth1", 28, 50),
+        ("eth2", 14, 75),
+    ]
+    options = bridge.options
+    assert (options.ageing, options.forward_delay, options.hello_time, options.max_age) == (
+        250,
+        1,
+        1,
+        10,
+    )
+    assert (options.priority, options.stp) == (22, False)
+    assert addresses(host) == {"br0": ["192.168.14.2/24"]}
+    eth0 = host.links["eth0"]
+    assert isinstance(eth0, Nic)
+    assert (eth0.match_mac, eth0.method) == ("52:54:00:12:34:00", Method4.DHCP)
+    assert not_converted(result) == [(2, "showtrace: true")]
+
+
+def test_10_bond_default_mode() -> None:
+    result = import_netplan(corpus("10"))
+    host = result.host
+    assert bonds(host) == {"bond0": ("balance-rr", ("eno1", "eno2"))}  # netplan's default
+    assert bridges(host) == {"br0": ("bond0",)}
+    assert addresses(host) == {}
+    assert host.links["br0"].method is Method4.DHCP
+    bridge = host.links["br0"]
+    assert isinstance(bridge, Bridge)
+    assert (bridge.options.stp, bridge.options.forward_delay) == (False, 0)
+    assert not_converted(result) == [(5, "renderer: networkd")]
+
+
+def test_11_broken_yaml_has_a_position() -> None:
+    with pytest.raises(ImportError_) as caught:
+        import_netplan(corpus("11"))
+    error = caught.value
+    assert error.file.endswith("11-broken-yaml-version-no-colon.yaml")
+    assert (error.line, error.column) == (26, 10)  # the "version" line with no colon
+    assert "Invalid YAML: could not find expected ':'" in error.message
+    assert "'version'" in error.message
+
+
+IMPORTABLE = ["01", "02", "03", "04", "06", "07", "08", "09", "10", "04+05"]
+
+
+def _import(case: str) -> ImportResult:
+    return import_netplan([corpus(part) for part in case.split("+")])
+
+
+@pytest.mark.parametrize("case", IMPORTABLE)
+def test_emitted_config_loads_and_round_trips(case: str) -> None:
+    result = _import(case)
+    loaded = load_text(emit_yaml(result.host, header=f"imported from {case}"), f"{case}.yaml")
+    errors = [d.format() for d in loaded.diagnostics if d.severity.value == "error"]
+    assert errors == []
+    assert loaded.host is not None
+    assert loaded.host.links == result.host.links
+    assert loaded.host.dns == result.host.dns
+
+
+def test_every_corpus_file_imports_or_fails_cleanly() -> None:
+    for path in sorted(CORPUS.glob("*.yaml")):
+        try:
+            import_netplan(path)
+        except ImportError_ as exc:
+            assert exc.line >= 1 and path.name.startswith(("05-", "11-")), str(exc)
+
+
+# -- synthetic edge cases ---------------------------------------------------------------------
+
+BOND = """\
+network:
+  version: 2
+  ethernets: {eth0: {}, eth1: {}}
+  bonds:
+    bond0:
+      interfaces: [eth0, eth1]
+      parameters:
+        mode: active-backup
+        {param}
+"""
+
+
+@pytest.mark.parametrize(
+    ("param", "field", "value"),
+    [
+        ("mii-monitor-interval: 100", "miimon", 100),
+        ("mii-monitor-interval: 100ms", "miimon", 100),
+        ("mii-monitor-interval: 1s", "miimon", 1000),
+        ("mii-monitor-interval: 0.5s", "miimon", 500),
+        ("mii-monitor-interval: 1s 500ms", "miimon", 1500),
+        ("up-delay: 2min", "updelay", 120_000),
+        ("down-delay: '200'", "downdelay", 200),
+        ("arp-interval: 3000us", "arp_interval", 3),
+        ("learn-packet-interval: 2", "lp_interval", 2),
+        ("learn-packet-interval: 3000ms", "lp_interval", 3),
+        ("gratuitous-arp: 3", "num_grat_arp", 3),
+        ("packets-per-member: 0", "packets_per_slave", 0),
+        ("all-members-active: y", "all_slaves_active", True),
+        ("min-links: 1", "min_links", 1),
+        (
+            "arp-ip-targets: [10.0.0.1, 10.0.0.2]",
+            "arp_ip_target",
+            (ip_address("10.0.0.1"), ip_address("10.0.0.2")),
+        ),
+    ],
+)
+def test_bond_parameters_and_durations(param: str, field: str, value: Any) -> None:
+    result = parse(BOND.replace("{param}", param))
+    bond = result.host.links["bond0"]
+    assert isinstance(bond, Bond)
+    assert getattr(bond.options, field) == value
+    assert result.notes == []
+
+
+def test_durations_that_do_not_fit_are_noted_not_rounded() -> None:
+    result = parse(BOND.replace("{param}", "mii-monitor-interval: 1.5ms"))
+    bond = result.host.links["bond0"]
+    assert isinstance(bond, Bond) and bond.options.miimon is None
+    assert not_converted(result) == [(9, "mii-monitor-interval: 1.5ms")]
+
+
+@pytest.mark.parametrize(
+    "bad", ["mii-monitor-interval: 10 parsecs", "transmit-hash-policy: layer9", "lacp-rate: x"]
+)
+def test_invalid_bond_values_are_fatal(bad: str) -> None:
+    with pytest.raises(ImportError_) as caught:
+        parse(BOND.replace("{param}", bad))
+    assert caught.value.line == 9
+
+
+def test_bridge_times_are_seconds_with_optional_suffix() -> None:
+    result = parse("""\
+        network:
+          ethernets: {eth0: {}}
+          bridges:
+            br0:
+              interfaces: [eth0]
+              parameters: {stp: true, forward-delay: 1500ms, hello-time: 2, max-age: 0.2min}
+        """)
+    bridge = result.host.links["br0"]
+    assert isinstance(bridge, Bridge)
+    options = bridge.options
+    assert (options.forward_delay, options.hello_time, options.max_age) == (1.5, 2, 12)
+    assert result.notes == []
+
+
+def test_merge_scalars_override_sequences_append_mappings_merge() -> None:
+    first = """\
+        network:
+          version: 2
+          ethernets:
+            eth0:
+              addresses: [10.0.0.1/24]
+              mtu: 1500
+              nameservers: {addresses: [10.0.0.53]}
+        """
+    second = """\
+        network:
+          ethernets:
+            eth0:
+              addresses: [10.0.0.2/24, 10.0.0.1/24]
+              mtu: 9000
+              dhcp6: true
+        """
+    # Names decide the order, not the argument order: 10- is read before 20-.
+    result = parse_netplan(
+        [snippet(second, "/etc/netplan/20-b.yaml"), snippet(first, "/etc/netplan/10-a.yaml")]
+    )
+    eth0 = result.host.links["eth0"]
+    assert [str(a) for a in eth0.addresses] == ["10.0.0.1/24", "10.0.0.2/24"]
+    assert (eth0.mtu, eth0.method6) == (9000, Method6.DHCP)
+    assert result.host.dns.nameservers == (ip_address("10.0.0.53"),)
+    assert result.notes == []
+
+
+def test_a_later_file_adds_members_and_notes_point_at_their_own_file() -> None:
+    result = parse(
+        """\
+        network:
+          ethernets: {eth0: {}, eth1: {}}
+          bonds: {bond0: {interfaces: [eth0]}}
+        """,
+        """\
+        network:
+          bonds:
+            bond0:
+              interfaces: [eth1]
+              optional: true
+        """,
+    )
+    assert bonds(result.host) == {"bond0": ("balance-rr", ("eth0", "eth1"))}
+    [note] = result.not_converted
+    assert (note.file, note.line, note.text) == ("/etc/netplan/20-f.yaml", 5, "optional: true")
+
+
+def test_run_shadows_etc_of_the_same_name() -> None:
+    etc = snippet("network: {ethernets: {eth0: {mtu: 1500}}}\n", "/etc/netplan/50-x.yaml")
+    run = snippet("network: {ethernets: {eth0: {mtu: 9000}}}\n", "/run/netplan/50-x.yaml")
+    result = parse_netplan([run, etc])
+    assert result.host.links["eth0"].mtu == 9000
+    assert [(n.file, n.reason) for n in result.notes] == [
+        ("/etc/netplan/50-x.yaml", "shadowed by /run/netplan/50-x.yaml (same file name): not read")
+    ]
+
+
+def test_match_and_set_name() -> None:
+    result = parse("""\
+        network:
+          ethernets:
+            lan:
+              match: {macaddress: "AA:BB:CC:00:11:22"}
+              set-name: lan0
+            byname:
+              match: {name: enp3s0}
+            glob:
+              match: {name: "enp2*"}
+            drv:
+              match: {driver: ixgbe}
+              set-name: ten0
+            macid:
+              match: {macaddress: "aa:bb:cc:00:11:33"}
+          bonds:
+            bond0: {interfaces: [lan, byname, drv]}
+        """)
+    host = result.host
+    assert bonds(host) == {"bond0": ("balance-rr", ("lan0", "enp3s0", "ten0"))}
+    lan = host.links["lan0"]
+    assert isinstance(lan, Nic) and lan.match_mac == "aa:bb:cc:00:11:22"
+    assert set(host.links) == {"lan0", "enp3s0", "glob", "ten0", "macid", "bond0"}
+    assert not_converted(result) == [(9, 'match: {name: "enp2*"}')]
+    assert kinds(result, NoteKind.CONVERTED) == [11, 14]  # driver + set-name; MAC w/o set-name
+
+
+def test_set_name_without_match_is_fatal() -> None:
+    with pytest.raises(ImportError_, match="'set-name:' requires 'match:'"):
+        parse("network: {ethernets: {eth0: {set-name: lan0}}}\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("foo: {}\n", 1, "no 'network:' mapping"),
+        ("network: {version: 1}\n", 1, "Only version 2 is supported"),
+        (
+            "network:\n  bonds:\n    b0: {interfaces: [e0]}\n    b1: {interfaces: [e0]}\n",
+            4,
+            "b1: interface 'e0' is already assigned to bond b0",
+        ),
+        (
+            "network:\n  bonds:\n    b0: {interfaces: [e0]}\n  bridges:\n"
+            "    br0: {interfaces: [e0]}\n",
+            5,
+            "already assigned to bond b0",
+        ),
+        (
+            "network:\n  ethernets: {e0: {}}\n  vlans:\n    v: {id: 4095, link: e0}\n",
+            4,
+            "invalid id '4095'",
+        ),
+        ("network:\n  vlans:\n    v: {id: 5}\n", 3, "v: missing 'link' property"),
+        ("network:\n  ethernets:\n    e0: {addresses: [10.0.0.1]}\n", 3, "missing /prefixlength"),
+        ("network:\n  ethernets:\n    e0: {addresses: [10.0.0.300/24]}\n", 3, "malformed address"),
+        ("network:\n  ethernets:\n    e0: {gateway4: 'fe80::1'}\n", 3, "invalid IPv4 address"),
+        ("network:\n  ethernets:\n    en*: {}\n", 3, "must not use globbing"),
+        ("network:\n  ethernets:\n    e0: {routes: [{via: 10.0.0.1}]}\n", 3, "'to'"),
+    ],
+)
+def test_what_netplan_refuses_is_fatal_with_a_position(text: str, line: int, message: str) -> None:
+    with pytest.raises(ImportError_) as caught:
+        parse_netplan([("bad.yaml", text)])
+    assert caught.value.line == line
+    assert caught.value.file == "bad.yaml"
+    assert message in caught.value.message
+
+
+def test_same_id_as_two_device_types_is_fatal() -> None:
+    with pytest.raises(ImportError_, match="changes device type"):
+        parse("network: {ethernets: {x0: {}}}\n", "network: {bridges: {x0: {}}}\n")
+
+
+def test_gateway4_and_default_route() -> None:
+    result = parse("""\
+        network:
+          ethernets:
+            e0:
+              addresses: [10.0.0.2/24]
+              gateway4: 10.0.0.254
+              routes:
+                - to: default
+                  via: 10.0.0.1
+                  metric: 100
+                - to: 10.9.0.0/16
+                  via: 10.0.0.9
+                  metric: 5
+                  on-link: true
+                - to: 10.8.0.0/16
+                  via: 10.0.0.8
+                  table: 76
+            e1:
+              addresses: [10.1.0.2/24]
+              gateway4: 10.1.0.1
+              routes: [{to: 0.0.0.0/0, via: 10.1.0.1}]
+        """)
+    e0, e1 = result.host.links["e0"], result.host.links["e1"]
+    assert e0.gateway == ip_address("10.0.0.1")  # the route wins, noted
+    assert e0.routes == (Route(ip_network("10.9.0.0/16"), ip_address("10.0.0.9"), 5),)
+    assert e1.gateway == ip_address("10.1.0.1")
+    assert kinds(result, NoteKind.INCONSISTENT) == [5]
+    assert kinds(result, NoteKind.CONVERTED) == [19]
+    assert not_converted(result) == [
+        (9, "metric: 100"),
+        (13, "on-link: true"),
+        (14, "- to: 10.8.0.0/16\n  via: 10.0.0.8\n  table: 76"),
+    ]
+
+
+def test_address_options_are_noted_and_the_address_kept() -> None:
+    result = parse("""\
+        network:
+          ethernets:
+            e0:
+              addresses:
+                - "10.0.0.15/24":
+                    lifetime: 0
+                    label: maas
+                - "2001:db8::1/64"
+        """)
+    e0 = result.host.links["e0"]
+    assert e0.addresses == (ip_interface("10.0.0.15/24"), ip_interface("2001:db8::1/64"))
+    assert (e0.method, e0.method6) == (Method4.STATIC, Method6.STATIC)
+    assert not_converted(result) == [(6, "lifetime: 0"), (7, "label: maas")]
+
+
+def test_stp_defaults() -> None:
+    result = parse("""\
+        network:
+          renderer: NetworkManager
+          ethernets: {e0: {}, e1: {}}
+          bridges:
+            plain: {interfaces: [e0]}
+            params: {interfaces: [e1], parameters: {priority: 100}}
+        """)
+    plain, params = result.host.links["plain"], result.host.links["params"]
+    assert isinstance(plain, Bridge) and isinstance(params, Bridge)
+    assert plain.options.stp is True  # NetworkManager's default
+    assert (params.options.stp, params.options.priority) == (True, 100)  # netplan's default
+    assert kinds(result, NoteKind.CONVERTED) == [5, 6]
+
+
+def test_vlan_id_and_link_resolve_through_set_name() -> None:
+    result = parse("""\
+        network:
+          ethernets:
+            uplink: {match: {macaddress: "52:54:00:00:00:01"}, set-name: eth9}
+          vlans:
+            vlan42: {id: 42, link: uplink, accept-ra: true}
+        """)
+    vlan = result.host.links["vlan42"]
+    assert isinstance(vlan, Vlan)
+    assert (vlan.parent, vlan.vid, vlan.method6) == ("eth9", 42, Method6.AUTO)
+
+
+def test_unsupported_sections_and_unknown_keys_are_noted() -> None:
+    result = parse("""\
+        network:
+          tunnels:
+            wg0: {mode: wireguard}
+          ethernets:
+            e0: {wakeonlan: true, wakeonlan6: 1, optional: false}
+          bridges:
+            br0: {interfaces: [e0, wg0]}
+        """)
+    assert bridges(result.host) == {"br0": ("e0",)}
+    assert [line for line, _ in not_converted(result)] == [2, 5, 5, 7]
+    assert result.not_converted[0].text == "tunnels:\n  wg0: {mode: wireguard}"
+
+
+def test_duplicate_keys_are_noted() -> None:
+    result = parse("network:\n  ethernets:\n    e0: {mtu: 1500}\n    e0: {mtu: 9000}\n")
+    assert result.host.links["e0"].mtu == 1500
+    assert kinds(result, NoteKind.INCONSISTENT) == [4]
+
+
+def test_mode_given_twice_by_alias_keys() -> None:
+    result = parse(BOND.replace("{param}", "gratuitous-arp: 2\n        gratuitious-arp: 4"))
+    bond = result.host.links["bond0"]
+    assert isinstance(bond, Bond)
+    assert bond.options.num_grat_arp == 4 and bond.options.mode is BondMode.ACTIVE_BACKUP
+    assert kinds(result, NoteKind.INCONSISTENT) == [9]
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ImportError_, match="cannot read file"):
+        import_netplan(tmp_path / "missing.yaml")
