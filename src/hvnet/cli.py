@@ -211,5 +211,14 @@ def demo(example: str) -> None:
     render_tree(result.host)
 
 
+def _register_live_commands() -> None:
+    from hvnet.cli_live import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_live_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -116,3 +116,52 @@ def test_apply_idempotent_and_exact_rollback_at_every_operation(netns: str, tmp_
         assert diff == [], (k, diff)
     assert out["second_replan_empty"] is True
     assert out["guest_ports"] == ["vnet7"]
+
+
+CLI_SCRIPT = r"""
+set -e
+H="$1"; S="$2"; F="$3"; C="$4"; T="$5"
+"$H" apply "$F" --runtime-only --state-dir "$S"
+"$H" capture -o "$T/captured.yaml"
+"$H" plan "$T/captured.yaml" --state-dir "$S" > "$T/plan.txt"
+"$H" apply "$C" --runtime-only --state-dir "$S" --confirm 2
+ip -br addr show br0 > "$T/during.txt"
+sleep 4
+ip -br addr show br0 > "$T/after.txt"
+"$H" apply "$C" --runtime-only --state-dir "$S" --confirm 2
+"$H" confirm --state-dir "$S"
+sleep 3
+ip -br addr show br0 > "$T/confirmed.txt"
+"""
+
+
+def test_capture_plans_nothing_and_confirm_or_revert(netns: str, tmp_path: Path) -> None:
+    hvnet = Path(sys.executable).with_name("hvnet")
+    (tmp_path / "host.yaml").write_text(HOST)
+    (tmp_path / "changed.yaml").write_text(CHANGED)
+    proc = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            netns,
+            "bash",
+            "-c",
+            CLI_SCRIPT,
+            "x",
+            str(hvnet),
+            str(tmp_path / "state"),
+            str(tmp_path / "host.yaml"),
+            str(tmp_path / "changed.yaml"),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "nothing to do" in (tmp_path / "plan.txt").read_text()
+    assert "192.0.2.2/24" in (tmp_path / "during.txt").read_text()
+    after = (tmp_path / "after.txt").read_text()
+    assert "192.0.2.1/24" in after and "192.0.2.2" not in after  # reverted within window + 2 s
+    assert "192.0.2.2/24" in (tmp_path / "confirmed.txt").read_text()
