@@ -416,7 +416,7 @@ RULES = [
         "HV303",
         E,
         "more than one default gateway",
-        "A host has one default route per address family; two gateway: settings (or routes to "
+        "A host has one default route per address family. Two gateway: settings (or routes to "
         "0.0.0.0/0 or ::/0) make ifupdown fail on the second ('RTNETLINK answers: File exists') "
         "or leave the choice to metrics, so management traffic may leave by a guest network. "
         "Keep the gateway on the management link and use specific routes elsewhere.",
@@ -474,7 +474,7 @@ RULES = [
         "HV309",
         W,
         "address without prefix length",
-        "An address without /prefix or netmask is ambiguous: hvnet and ifupdown2 treat it as "
+        "An address without /prefix or netmask is ambiguous. hvnet and ifupdown2 treat it as "
         "/32 (no connected subnet, so the gateway is unreachable), ifupdown 0.8 as the old "
         "classful /8, /16 or /24. Write the prefix explicitly.",
     ),

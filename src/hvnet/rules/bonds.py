@@ -351,14 +351,14 @@ RULES = [
         "bond without slaves",
         "A bond with no slaves has no carrier, so every VLAN, bridge and guest on it is "
         "down. Sometimes intended while hardware is missing; usually the slaves list was "
-        "forgotten or names NICs under another key.",
+        "forgotten or names NICs under another key. List the bond's NICs under slaves:.",
         check_slave_count,
     ),
     Rule(
         "HV408",
         W,
         "bond with a single slave",
-        "A bond with one slave works but gives no redundancy: the point of bonding on a "
+        "A bond with one slave works but gives no redundancy. The point of bonding on a "
         "hypervisor is that guests survive a failed NIC, cable or switch. Add a second NIC, "
         "ideally on another card and another switch.",
     ),
@@ -368,7 +368,8 @@ RULES = [
         "bond option value the kernel refuses",
         "Some option values pass the schema but are refused by the kernel with EINVAL: a "
         "multicast ad_actor_system MAC, or the same ARP/NS target listed twice. ifup stops at "
-        "that option and the bond is left half configured.",
+        "that option and the bond is left half configured. Use a unicast MAC and list each "
+        "target once.",
         check_option_values,
     ),
     Rule(
@@ -377,6 +378,7 @@ RULES = [
         "min_links above the number of slaves",
         "In 802.3ad the bond has carrier only while at least min_links slaves are active. With "
         "min_links larger than the number of slaves this never happens, so the bond and "
-        "everything stacked on it stay down.",
+        "everything stacked on it stay down. Lower min_links (0 or 1 mean any slave) or add "
+        "slaves.",
     ),
 ]

@@ -422,7 +422,8 @@ RULES = [
         "Bond slaves and bridge ports are both claimed by a master that takes all their "
         "received frames; the kernel refuses a second master with EBUSY. On a hypervisor the "
         "right shape is NICs → bond → (VLAN →) bridge: make the bond (or a VLAN on it) the "
-        "bridge port, never one of its slaves.",
+        "bridge port, never one of its slaves. The diagnostic points at the second "
+        "membership in file order.",
     ),
     Rule(
         "HV212",
@@ -462,7 +463,7 @@ RULES = [
         "link with two masters",
         "A link can be the port of one bridge only (the kernel refuses a second master with "
         "EBUSY), and listing a port twice in one bridge is a mistake. Two untagged networks on "
-        "the same bond or NIC cause this: give each network its own VLAN id, or attach all "
+        "the same bond or NIC cause this. Give each network its own VLAN id, or attach all "
         "guests to one network.",
     ),
     Rule(
@@ -481,7 +482,7 @@ RULES = [
         W,
         "unused NIC",
         "A NIC that is neither a bond slave, a bridge port, a VLAN parent, nor has an address "
-        "does nothing: often a NIC was meant to join a bond and the slaves list was not "
+        "does nothing. Often a NIC was meant to join a bond and the slaves list was not "
         "updated, leaving the bond without the intended redundancy. Use it, or remove it if it "
         "is only listed to document the hardware.",
         check_unused_nics,
