@@ -95,6 +95,21 @@ def test_xen_era_bridge_in_commands() -> None:
             [MasterSet("eth0", "br0"), LinkSet("eth0", up=True)],
         ),
         ("ip link set eth0 down", [LinkSet("eth0", up=False)]),
+        (
+            "ip link set dev br0 type bridge stp_state 1 vlan_filtering 1",
+            [
+                BridgeOptionSet("br0", "stp_state", "1", None, "ip"),
+                BridgeOptionSet("br0", "vlan_filtering", "1", None, "ip"),
+            ],
+        ),
+        (
+            "ip link set bond0 down type bond mode 1",
+            [LinkSet("bond0", up=False), BondOptionSet("bond0", "mode", "1", "ip")],
+        ),
+        (
+            "ip link set vx0 type vxlan learning",
+            [LinkSet("vx0", extra=("type", "vxlan", "learning"))],
+        ),
         ("ip link set dev bond0 mtu 9000", [LinkSet("bond0", mtu=9000)]),
         (
             "ip link set prv0 address 3c:97:0e:81:ee:45",

@@ -116,7 +116,8 @@ class BridgeOptionSet:
     ``native == "brctl"``: ``option`` is the brctl verb without ``set`` (``fd``, ``hello``,
     ``maxage``, ``ageing``, ``bridgeprio``, ``gcint``, ``pathcost``, ``portprio``, ``hairpin``),
     values in seconds as in ENI's ``bridge_*`` options. ``native == "sysfs"``: the file name
-    under ``/sys/class/net/B/bridge/`` (times in centiseconds).
+    under ``/sys/class/net/B/bridge/`` (times in centiseconds). ``native == "ip"``: an
+    ``ip link … type bridge`` attribute (same names and units as sysfs).
     """
 
     bridge: str
@@ -160,7 +161,12 @@ class BondSlaveRemove:
 
 @dataclass(frozen=True, slots=True)
 class BondOptionSet:
-    """``echo V > /sys/class/net/B/bonding/OPT`` (``option`` is the sysfs file name)."""
+    """A bond setting in the spelling of ``native``.
+
+    ``sysfs``: ``echo V > /sys/class/net/B/bonding/OPT`` (the file name); ``ip``: ``ip link set
+    B type bond OPT V``; ``ifenslave``: ``ifenslave -c B S`` as ``active_slave``. The sysfs and
+    ip spellings coincide for every option both have.
+    """
 
     bond: str
     option: str
@@ -618,10 +624,15 @@ def _ip_link_set(args: list[str], text: str) -> tuple[Fact, ...]:
     master: str | None = None
     nomaster = False
     extra: list[str] = []
+    kind: str | None = None
+    type_args: list[str] = []
     index = 0
     while index < len(args):
         word = args[index]
         value = args[index + 1] if index + 1 < len(args) else None
+        if word == "type" and value is not None:
+            kind, type_args = value, args[index + 2 :]  # the rest belongs to the type
+            break
         if word == "dev" and value is not None:
             name = value
         elif word in ("up", "down"):
@@ -656,8 +667,16 @@ def _ip_link_set(args: list[str], text: str) -> tuple[Fact, ...]:
     result: list[Fact] = []
     if master is not None or nomaster:
         result.append(MasterSet(name, master))
+    pairs = _pairs(type_args) if kind in ("bridge", "bond") else None
+    if kind is not None and pairs is None:
+        extra.extend(("type", kind, *type_args))
     if up is not None or mtu is not None or mac is not None or promisc is not None or extra:
         result.append(LinkSet(name, up, mtu, mac, promisc, tuple(extra)))
+    for key, value in pairs or ():
+        if kind == "bridge":
+            result.append(BridgeOptionSet(name, key, value, None, "ip"))
+        else:
+            result.append(BondOptionSet(name, key, value, "ip"))
     return tuple(result) or (Other(text, "nothing set"),)
 
 
