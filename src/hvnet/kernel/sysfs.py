@@ -46,15 +46,9 @@ __all__ = ["STATUS_STATISTICS", "read_tree"]
 
 #: Counters read by default: enough to spot errors, drops and traffic per link.
 STATUS_STATISTICS: tuple[str, ...] = (
-    "rx_bytes",
-    "tx_bytes",
-    "rx_packets",
-    "tx_packets",
-    "rx_errors",
-    "tx_errors",
-    "rx_dropped",
-    "tx_dropped",
-)
+    "rx_bytes", "tx_bytes", "rx_packets", "tx_packets",
+    "rx_errors", "tx_errors", "rx_dropped", "tx_dropped",
+)  # fmt: skip
 
 _EXPECTED_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EINVAL, errno.ENODEV})
 
@@ -270,54 +264,42 @@ def _read_bond_slave(d: _Dir, name: str, bond: str | None) -> BondSlaveFacts:
     )
 
 
+# Attribute tables: BondFacts field -> file in /sys/class/net/BOND/bonding/.
+# fmt: off
 _BOND_INT = {
-    "miimon_ms": "miimon",
-    "updelay_ms": "updelay",
-    "downdelay_ms": "downdelay",
-    "peer_notif_delay_ms": "peer_notif_delay",
-    "arp_interval_ms": "arp_interval",
-    "arp_missed_max": "arp_missed_max",
-    "ad_actor_sys_prio": "ad_actor_sys_prio",
-    "ad_user_port_key": "ad_user_port_key",
-    "ad_aggregator": "ad_aggregator",
-    "ad_num_ports": "ad_num_ports",
-    "ad_actor_key": "ad_actor_key",
-    "ad_partner_key": "ad_partner_key",
-    "min_links": "min_links",
-    "num_peer_notif": "num_grat_arp",
-    "packets_per_slave": "packets_per_slave",
-    "tlb_dynamic_lb": "tlb_dynamic_lb",
-    "use_carrier": "use_carrier",
+    "miimon_ms": "miimon", "updelay_ms": "updelay", "downdelay_ms": "downdelay",
+    "peer_notif_delay_ms": "peer_notif_delay", "arp_interval_ms": "arp_interval",
+    "arp_missed_max": "arp_missed_max", "ad_actor_sys_prio": "ad_actor_sys_prio",
+    "ad_user_port_key": "ad_user_port_key", "ad_aggregator": "ad_aggregator",
+    "ad_num_ports": "ad_num_ports", "ad_actor_key": "ad_actor_key",
+    "ad_partner_key": "ad_partner_key", "min_links": "min_links",
+    "num_peer_notif": "num_grat_arp", "packets_per_slave": "packets_per_slave",
+    "tlb_dynamic_lb": "tlb_dynamic_lb", "use_carrier": "use_carrier",
     "all_slaves_active": "all_slaves_active",
 }
-_BOND_ENUM = {
-    "mode": "mode",
-    "primary_reselect": "primary_reselect",
-    "arp_validate": "arp_validate",
-    "arp_all_targets": "arp_all_targets",
-    "fail_over_mac": "fail_over_mac",
-    "xmit_hash_policy": "xmit_hash_policy",
-    "lacp_rate": "lacp_rate",
-    "lacp_active": "lacp_active",
-    "ad_select": "ad_select",
-}
-_BOND_STR = {
-    "active_slave": "active_slave",
-    "primary": "primary",
-    "mii_status": "mii_status",
-    "ad_actor_system": "ad_actor_system",
-    "ad_partner_mac": "ad_partner_mac",
-}
+_BOND_ENUM = (
+    "mode", "primary_reselect", "arp_validate", "arp_all_targets", "fail_over_mac",
+    "xmit_hash_policy", "lacp_rate", "lacp_active", "ad_select",
+)
+_BOND_STR = ("active_slave", "primary", "mii_status", "ad_actor_system", "ad_partner_mac")
+# Fields BondProcInfo and BondFacts share by name (used when sysfs lacks them).
+_PROC_SHARED = (
+    "mode", "active_slave", "primary_reselect", "mii_status", "miimon_ms", "updelay_ms",
+    "downdelay_ms", "peer_notif_delay_ms", "arp_interval_ms", "arp_ip_targets",
+    "arp_missed_max", "fail_over_mac", "xmit_hash_policy", "lacp_rate", "ad_select",
+    "min_links",
+)
+# fmt: on
 
 
 def _sysfs_bond_fields(d: _Dir) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for attr, fname in _BOND_INT.items():
         fields[attr] = _int(d.get(fname))
-    for attr, fname in _BOND_ENUM.items():
-        fields[attr] = _enum(d.get(fname))
-    for attr, fname in _BOND_STR.items():
-        fields[attr] = _strip(d.get(fname))
+    for fname in _BOND_ENUM:
+        fields[fname] = _enum(d.get(fname))
+    for fname in _BOND_STR:
+        fields[fname] = _strip(d.get(fname))
     slaves = d.get("slaves")
     fields["slaves"] = None if slaves is None else tuple(slaves.split())
     targets = d.get("arp_ip_target")
@@ -328,33 +310,19 @@ def _sysfs_bond_fields(d: _Dir) -> dict[str, Any]:
 def _proc_bond_fields(p: BondProcInfo) -> dict[str, Any]:
     """Fallback values from /proc for a bond whose sysfs directory is missing."""
     agg = p.active_aggregator
-    return {
-        "mode": p.mode,
-        "slaves": tuple(s.name for s in p.slaves) if p.slaves else None,
-        "active_slave": p.active_slave,
-        "primary": p.primary_slave,
-        "primary_reselect": p.primary_reselect,
-        "mii_status": p.mii_status,
-        "miimon_ms": p.miimon_ms,
-        "updelay_ms": p.updelay_ms,
-        "downdelay_ms": p.downdelay_ms,
-        "peer_notif_delay_ms": p.peer_notif_delay_ms,
-        "arp_interval_ms": p.arp_interval_ms,
-        "arp_ip_targets": p.arp_ip_targets,
-        "arp_missed_max": p.arp_missed_max,
-        "fail_over_mac": p.fail_over_mac,
-        "xmit_hash_policy": p.xmit_hash_policy,
-        "lacp_rate": p.lacp_rate,
-        "lacp_active": None if p.lacp_active is None else ("on" if p.lacp_active else "off"),
-        "ad_select": p.ad_select,
-        "min_links": p.min_links,
-        "ad_actor_sys_prio": p.system_priority,
-        "ad_aggregator": agg.aggregator_id if agg else None,
-        "ad_num_ports": agg.number_of_ports if agg else None,
-        "ad_actor_key": agg.actor_key if agg else None,
-        "ad_partner_key": agg.partner_key if agg else None,
-        "ad_partner_mac": agg.partner_mac if agg else None,
-    }
+    fields = {key: getattr(p, key) for key in _PROC_SHARED}
+    fields.update(
+        slaves=tuple(s.name for s in p.slaves) if p.slaves else None,
+        primary=p.primary_slave,
+        lacp_active=None if p.lacp_active is None else ("on" if p.lacp_active else "off"),
+        ad_actor_sys_prio=p.system_priority,
+        ad_aggregator=agg.aggregator_id if agg else None,
+        ad_num_ports=agg.number_of_ports if agg else None,
+        ad_actor_key=agg.actor_key if agg else None,
+        ad_partner_key=agg.partner_key if agg else None,
+        ad_partner_mac=agg.partner_mac if agg else None,
+    )
+    return fields
 
 
 def _build_bond(
@@ -382,15 +350,9 @@ def _build_bond(
 # --- bridges -----------------------------------------------------------------
 
 _PORT_FLAGS = (
-    "learning",
-    "unicast_flood",
-    "multicast_flood",
-    "broadcast_flood",
-    "hairpin_mode",
-    "bpdu_guard",
-    "root_block",
-    "isolated",
-)
+    "learning", "unicast_flood", "multicast_flood", "broadcast_flood",
+    "hairpin_mode", "bpdu_guard", "root_block", "isolated",
+)  # fmt: skip
 
 
 def _read_bridge_port(d: _Dir, name: str, bridge: str | None) -> BridgePortFacts:
