@@ -10,10 +10,11 @@ import os
 import shutil
 
 import pytest
-from helpers import EXAMPLE_HOSTS, FORMATS, GOLDEN
+from render_helpers import EXAMPLE_HOSTS, FORMATS, GOLDEN
+
+from hvnet.loader import load_file
 
 from conftest import EXAMPLES
-from hvnet.loader import load_file
 
 UPDATE = os.environ.get("HVNET_UPDATE_GOLDEN") == "1"
 
