@@ -97,33 +97,6 @@ def check_static_without_address(ctx: RuleContext) -> Iterator[Diagnostic]:
                 )
 
 
-def check_gateway_without_address(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """HV308: a gateway needs a source address on its link (static or DHCP)."""
-    enslaved = set(memberships(ctx))
-    for site in sites(ctx):
-        entry, link = site.entry, site.link
-        if entry.gateway is None and entry.gateway6 is None:
-            continue
-        if link is None or link.name in enslaved:
-            continue  # HV212 says where the settings belong
-        has4 = any(a.version == 4 for a in link.addresses) or link.method is Method4.DHCP
-        has6 = any(a.version == 6 for a in link.addresses) or link.method6 in (
-            Method6.DHCP,
-            Method6.AUTO,
-        )
-        for field, ok in (("gateway", has4), ("gateway6", has6)):
-            gateway = getattr(entry, field)
-            if gateway is not None and not ok:
-                yield error(
-                    "HV308",
-                    f"{site.name}: {field} {gateway} is set but the link has no "
-                    f"IPv{gateway.version} address and no DHCP",
-                    "the default route needs a source address on this link: add an address in "
-                    "the gateway's subnet, or move the gateway to the link that has one",
-                    (*site.path, field),
-                )
-
-
 # --- HV302 / HV307 / HV309: one address entry ----------------------------------------------
 
 
@@ -271,33 +244,32 @@ def _unparseable(site: Site, index: int, entry: AddressEntry) -> Diagnostic:
 
 
 def check_default_gateways(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """HV303: one default route per family."""
-    first: dict[int, tuple[str, str]] = {}
+    """HV303: one default route per family (gateway fields and routes to /0)."""
+    first: dict[int, str] = {}
     for site in sites(ctx):
-        if site.entry.gateway is None and site.entry.gateway6 is None and not site.entry.routes:
+        entry = site.entry
+        if entry.gateway is None and entry.gateway6 is None and not entry.routes:
             continue
-        candidates: list[tuple[int, Path, str]] = []
-        for field in ("gateway", "gateway6"):
-            value = getattr(site.entry, field)
-            if value is not None:
-                candidates.append((value.version, (*site.path, field), f"{field} {value}"))
-        for i, route in enumerate(site.entry.routes):
-            if route.to.prefixlen == 0:
-                candidates.append(
-                    (route.to.version, (*site.path, "routes", i, "to"), str(route.to))
-                )
-        for version, path, what in candidates:
-            seen = first.setdefault(version, (site.name, what))
-            if seen == (site.name, what):
+        defaults = [((*site.path, f), getattr(entry, f)) for f in ("gateway", "gateway6")]
+        defaults += [
+            ((*site.path, "routes", i, "to"), r.to)
+            for i, r in enumerate(entry.routes)
+            if r.to.prefixlen == 0
+        ]
+        for path, value in defaults:
+            if value is None:
                 continue
-            yield error(
-                "HV303",
-                f"{site.name}: a second IPv{version} default route ({what}); the first is "
-                f"{seen[1]} on {seen[0]}",
-                "keep one default gateway per address family (on the management link); use "
-                "routes: with specific prefixes for the other networks",
-                path,
-            )
+            what = f"{path[-1]} {value} on {site.name}"
+            seen = first.setdefault(value.version, what)
+            if seen != what:
+                yield error(
+                    "HV303",
+                    f"{site.name}: a second IPv{value.version} default route ({what}); the "
+                    f"first is {seen}",
+                    "keep one default gateway per address family (on the management link); "
+                    "use routes: with specific prefixes for the other networks",
+                    path,
+                )
 
 
 def _all_addresses(ctx: RuleContext) -> Iterator[tuple[Site, int, IPInterface]]:
@@ -351,34 +323,42 @@ def check_overlaps(ctx: RuleContext) -> Iterator[Diagnostic]:
                 cover = (-neglast, site, iface)
 
 
-def check_gateway_subnet(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """HV306: a gateway (or route via) that is not on any subnet of its link."""
+def check_next_hops(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """HV308: a gateway needs a source address on its link (static or DHCP/SLAAC);
+    HV306: a gateway or route via should be inside one of the link's subnets."""
+    enslaved = memberships(ctx)
     for site in sites(ctx):
         link, entry = site.link, site.entry
-        if entry.gateway is None and entry.gateway6 is None and not entry.routes:
+        if link is None or (entry.gateway is None and entry.gateway6 is None and not entry.routes):
             continue
-        if link is None or not link.addresses:
-            continue
+        dynamic = {4: link.method is Method4.DHCP, 6: link.method6 in (Method6.DHCP, Method6.AUTO)}
         hops: list[tuple[Path, IPAddress | None]] = [
-            ((*site.path, f), getattr(site.entry, f)) for f in ("gateway", "gateway6")
+            ((*site.path, "gateway"), entry.gateway),
+            ((*site.path, "gateway6"), entry.gateway6),
+            *(((*site.path, "routes", i, "via"), r.via) for i, r in enumerate(entry.routes)),
         ]
-        hops += [((*site.path, "routes", i, "via"), r.via) for i, r in enumerate(site.entry.routes)]
         for path, hop in hops:
             if hop is None:
                 continue
             mine = [a for a in link.addresses if a.version == hop.version]
             if not mine:
-                continue  # HV308 for gateways
+                if not dynamic[hop.version] and path[-1] != "via" and link.name not in enslaved:
+                    yield error(
+                        "HV308",
+                        f"{site.name}: {path[-1]} {hop} is set but the link has no "
+                        f"IPv{hop.version} address and no DHCP",
+                        "the default route needs a source address on this link: add an address "
+                        "in the gateway's subnet, or move the gateway to the link that has one",
+                        path,
+                    )
+                continue
             if any(a.ip == hop for a in mine):
                 problem = "is one of this link's own addresses"
             elif any(hop in a.network for a in mine):
                 continue
             else:
-                problem = (
-                    "is outside every subnet of this link ("
-                    + ", ".join(str(a.network) for a in mine)
-                    + ")"
-                )
+                nets = ", ".join(str(a.network) for a in mine)
+                problem = f"is outside every subnet of this link ({nets})"
             yield warning(
                 "HV306",
                 f"{site.name}: next hop {hop} {problem}",
@@ -451,7 +431,7 @@ RULES = [
         "adds it with 'onlink', so the route is installed anyway but only works if the router "
         "really answers ARP there; usually it is a typo or a wrong prefix length. A next hop "
         "equal to the host's own address is always a mistake.",
-        check_gateway_subnet,
+        check_next_hops,
     ),
     Rule(
         "HV307",
@@ -468,7 +448,6 @@ RULES = [
         "A default route needs a source address on its link (a static address in the "
         "gateway's family, or DHCP/SLAAC). Without one the route cannot be added and the host "
         "has no default route. Add the address, or move the gateway to the link that has it.",
-        check_gateway_without_address,
     ),
     Rule(
         "HV309",

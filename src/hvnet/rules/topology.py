@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from hvnet.config import L3Settings
 from hvnet.diagnostics import Diagnostic, Path, Severity, error, warning
 from hvnet.model import Bond, Bridge, Host, Link, Nic, Vlan
 from hvnet.rules import Rule, RuleContext
@@ -67,12 +66,6 @@ def ref_path(link: Link, index: int, host: Host) -> Path:
     if isinstance(link, Bridge):
         return port_path(link, index, host)
     return link.origin
-
-
-def ref_paths(link: Link, host: Host) -> Iterator[tuple[str, Path]]:
-    """Every lower link *link* names, with the config path of that reference."""
-    for i, name in enumerate(link.lower_names()):
-        yield name, ref_path(link, i, host)
 
 
 def describe(link: Link) -> str:
@@ -138,15 +131,6 @@ def memberships(ctx: RuleContext) -> dict[str, list[Membership]]:
     return found
 
 
-def config_entry(ctx: RuleContext, link: Link) -> L3Settings | None:
-    """The config entry a link came from (for a network's VLAN: the network entry)."""
-    if len(link.origin) < 2:
-        return None
-    section = getattr(ctx.config, str(link.origin[0]), None)
-    entry = section.get(link.origin[1]) if isinstance(section, dict) else None
-    return entry if isinstance(entry, L3Settings) else None
-
-
 def l3_field(link: Link) -> str | None:
     """The first layer-3 setting *link* carries (the field a diagnostic should point at)."""
     if link.addresses:
@@ -207,43 +191,30 @@ def check_duplicate_vids(ctx: RuleContext) -> Iterator[Diagnostic]:
 def check_masters(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV210/HV211/HV215: a link can have only one master (kernel: EBUSY)."""
     for name, found in memberships(ctx).items():
-        if len(found) < 2:
-            continue
-        first = found[0]
         for other in found[1:]:
-            a, b = first.master, other.master
+            a, b = found[0].master, other.master
             if a is b:
                 code = "HV210" if isinstance(a, Bond) else "HV215"
-                yield error(
-                    code,
-                    f"{name} is listed twice in {describe(a)}",
-                    "remove the second occurrence",
-                    other.path(ctx.host),
-                )
+                message, hint = f"{name} is listed twice in {describe(a)}", "remove the second one"
             elif isinstance(a, Bond) and isinstance(b, Bond):
-                yield error(
-                    "HV210",
-                    f"{name} is a slave of both {a.name} and {b.name}",
-                    f"a NIC can belong to one bond only (EBUSY); remove it from {b.name}",
-                    other.path(ctx.host),
-                )
+                code, message = "HV210", f"{name} is a slave of both {a.name} and {b.name}"
+                hint = f"a NIC can belong to one bond only (EBUSY); remove it from {b.name}"
             elif isinstance(a, Bond) or isinstance(b, Bond):
                 bond, bridge = (a, b) if isinstance(a, Bond) else (b, a)
-                yield error(
-                    "HV211",
-                    f"{name} is a slave of {bond.name} and a port of {describe(bridge)}",
+                code = "HV211"
+                message = f"{name} is a slave of {bond.name} and a port of {describe(bridge)}"
+                hint = (
                     f"the kernel refuses the second master (EBUSY): bridge the bond instead "
-                    f"(make {bond.name} the port, not {name})",
-                    other.path(ctx.host),
+                    f"(make {bond.name} the port, not {name})"
                 )
             else:
-                yield error(
-                    "HV215",
-                    f"{name} is a port of both {describe(a)} and {describe(b)}",
+                code = "HV215"
+                message = f"{name} is a port of both {describe(a)} and {describe(b)}"
+                hint = (
                     "a link has at most one master (EBUSY); give each bridge its own VLAN or "
-                    "NIC, or merge the two bridges",
-                    other.path(ctx.host),
+                    "NIC, or merge the two bridges"
                 )
+            yield error(code, message, hint, other.path(ctx.host))
 
 
 def check_enslaved_l3(ctx: RuleContext) -> Iterator[Diagnostic]:
@@ -344,7 +315,8 @@ def _cycle(cycle: list[str], path: Path) -> Diagnostic:
 def check_slave_kinds(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV216: bond slaves should be NICs; bonds of bonds/bridges are refused or meaningless."""
     for bond in ctx.host.bonds:
-        for name, path in ref_paths(bond, ctx.host):
+        for i, name in enumerate(bond.slaves):
+            path: Path = (*bond.origin, "slaves", i)
             slave = ctx.host.links.get(name)
             if slave is None or isinstance(slave, Nic) or slave is bond:
                 continue
