@@ -208,6 +208,7 @@ class _Planner:
                 self.reattach[have.name] = list(self.snap.guest_ports_of(have.name))
             self.deleted.append(have.name)
             self.masters.update({p: None for p in have.lower_names()})
+            self.masters[have.name] = None
             why = (
                 "not in the config any more (hvnet created it)"
                 if have.name not in self.want.links
