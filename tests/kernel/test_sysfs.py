@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hvnet.kernel.facts import KernelFacts
 from hvnet.kernel.sysfs import STATUS_STATISTICS, read_tree
@@ -457,3 +459,36 @@ def test_speed_1000_vlans_1000_bridges(fast_tmp: Path, count: int) -> None:
     # pathological regressions (O(n^2), re-reading trees).
     assert cpu[True] < 1.0
     assert wall[True] < 3.0
+
+
+_FUZZ_FILES = (
+    "bonding/mode",
+    "bonding/slaves",
+    "bonding/arp_ip_target",
+    "bonding_slave/ad_actor_oper_port_state",
+    "bridge/forward_delay",
+    "bridge/group_fwd_mask",
+    "brport/port_id",
+    "brport/state",
+    "uevent",
+    "carrier",
+    "speed",
+    "duplex",
+    "statistics/rx_bytes",
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.dictionaries(st.sampled_from(_FUZZ_FILES), st.binary(max_size=64)))
+def test_random_attribute_contents_never_raise(tmp_path: Path, contents: dict[str, bytes]) -> None:
+    root = Path(tempfile.mkdtemp(dir=tmp_path))
+    d = root / "sys" / "class" / "net" / "x0"
+    for rel, data in contents.items():
+        (d / rel).parent.mkdir(parents=True, exist_ok=True)
+        (d / rel).write_bytes(data)
+    (root / "proc" / "net" / "bonding").mkdir(parents=True)
+    (root / "proc" / "net" / "bonding" / "x0").write_bytes(b"".join(contents.values()))
+    facts = read_tree(root)
+    json.dumps(facts.to_json())

@@ -84,7 +84,8 @@ class _Reader:
 
     def text(self, path: str) -> str | None:
         try:
-            fd = os.open(path, os.O_RDONLY)
+            # O_NONBLOCK: a FIFO planted in a recorded tree must not hang us.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         except OSError as exc:
             self._note(path, exc)
             return None
