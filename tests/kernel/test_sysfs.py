@@ -346,6 +346,22 @@ def test_recorded_tree_with_plain_directories(tmp_path: Path) -> None:
     _check_host(facts)
 
 
+def test_absolute_symlinks_stay_inside_the_recorded_tree(tmp_path: Path) -> None:
+    t = Tree(tmp_path)
+    t.link("eth9", mtu="9000")
+    t.bridge("br9", ["eth9"])
+    for name in ("eth9", "br9"):
+        (t.cls / name).unlink()
+        os.symlink(f"/sys/devices/virtual/net/{name}", t.cls / name)  # absolute
+    brif = t.devices / "br9" / "brif" / "eth9"
+    brif.unlink()
+    os.symlink("/sys/devices/virtual/net/eth9/brport", brif)
+    facts = read_tree(tmp_path)
+    assert facts.links["eth9"].mtu == 9000  # not this host's /sys
+    assert facts.bridges["br9"].ports[0].path_cost == 100
+    assert facts.links["eth9"].master == "br9"
+
+
 def test_missing_everything_is_unknown_not_an_error(tmp_path: Path) -> None:
     facts = read_tree(tmp_path / "does-not-exist")
     assert facts.links == {} and facts.bonds == {} and facts.vlans == {}

@@ -176,6 +176,21 @@ def _uevent(text: str | None) -> dict[str, str]:
     return out
 
 
+def _in_tree(root: str, path: str) -> str:
+    """Keep an absolute symlink of a recorded tree inside the tree.
+
+    Bundlers may store ``sys/class/net/eth0 -> /sys/devices/...``; followed as is,
+    that would read the *examining* host's sysfs instead of the bundle's.
+    """
+    if os.path.abspath(root) == os.sep:
+        return path
+    try:
+        target = os.readlink(path)
+    except OSError:
+        return path
+    return os.path.join(root, target.lstrip(os.sep)) if os.path.isabs(target) else path
+
+
 def _first(*values: int | None) -> int | None:
     return next((v for v in values if v is not None), None)
 
@@ -376,7 +391,9 @@ def _read_bridge_port(d: _Dir, name: str, bridge: str | None) -> BridgePortFacts
     )
 
 
-def _read_bridge(reader: _Reader, name: str, d: _Dir, ifaces: dict[str, _Dir]) -> BridgeFacts:
+def _read_bridge(
+    reader: _Reader, root: str, name: str, d: _Dir, ifaces: dict[str, _Dir]
+) -> BridgeFacts:
     bd = d.sub("bridge")
     b = bd if bd is not None else _Dir(reader, os.path.join(d.path, "bridge"))
     ports: list[BridgePortFacts] = []
@@ -386,7 +403,7 @@ def _read_bridge(reader: _Reader, name: str, d: _Dir, ifaces: dict[str, _Dir]) -
         pdir = pd.sub("brport") if pd is not None else None
         if pdir is None:
             # brif/PORT is a symlink to PORT/brport, or a copied directory.
-            pdir = _Dir(reader, os.path.join(d.path, "brif", port))
+            pdir = _Dir(reader, _in_tree(root, os.path.join(d.path, "brif", port)))
         ports.append(_read_bridge_port(pdir, port, name))
     return BridgeFacts(
         name=name,
@@ -469,7 +486,7 @@ def read_tree(root: Path = Path("/"), *, statistics: bool | Collection[str] = Tr
             is_iface = False
         if not is_iface:
             continue
-        d = _Dir(reader, os.path.join(net, name))
+        d = _Dir(reader, _in_tree(base, os.path.join(net, name)))
         ifaces[name] = d
         links[name] = _read_link(d, name, wanted)
 
@@ -491,7 +508,7 @@ def read_tree(root: Path = Path("/"), *, statistics: bool | Collection[str] = Tr
         if sd is not None:
             slave_facts[name] = _read_bond_slave(sd, name, links[name].master)
         if "bridge" in d or "brif" in d:
-            bridges[name] = _read_bridge(reader, name, d, ifaces)
+            bridges[name] = _read_bridge(reader, base, name, d, ifaces)
 
     bonds = {
         name: _build_bond(name, sysfs_bonds.get(name), proc_bonds.get(name), slave_facts)
