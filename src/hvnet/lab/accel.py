@@ -7,11 +7,15 @@ lab kernel under KVM and waits, for at most :data:`PROBE_SECONDS`, for its first
 ``earlyprintk`` line ("Linux version"). A working KVM prints that within a fraction of a
 second; otherwise the probe is killed and TCG is used. The verdict is cached per process.
 
-``HVNET_LAB_ACCEL=tcg|kvm`` skips the probe.
+The verdict is also remembered for a day in the lab cache (keyed by host kernel, qemu binary
+and guest kernel), so a test session normally pays nothing for it. ``HVNET_LAB_ACCEL=tcg|kvm``
+skips the probe.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import select
 import subprocess
@@ -19,7 +23,10 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from hvnet.lab.initramfs import atomic_write, cache_dir
+
 PROBE_SECONDS = 3.0
+VERDICT_TTL = 24 * 3600.0
 _verdicts: dict[tuple[str, str], bool] = {}
 
 
@@ -80,7 +87,29 @@ def choose_accel(
         return forced, "forced by HVNET_LAB_ACCEL"
     if not kvm_device_usable():
         return "tcg", "/dev/kvm not usable"
+    key = f"{os.uname().release}|{qemu}:{_mtime(qemu)}|{kernel_image}:{_mtime(kernel_image)}"
+    store = cache_dir() / "accel-verdicts.json"
+    try:
+        verdicts = json.loads(store.read_text())
+    except (OSError, ValueError):
+        verdicts = {}
+    cached = verdicts.get(key)
+    if isinstance(cached, dict) and time.time() - float(cached.get("at", 0)) < VERDICT_TTL:
+        if cached.get("kvm"):
+            return "kvm", "KVM probe succeeded earlier (cached)"
+        return "tcg", "KVM probe failed earlier (cached for a day)"
     started = time.monotonic()
-    if probe_kvm(qemu, kernel_image):
+    ok = probe_kvm(qemu, kernel_image)
+    verdicts[key] = {"kvm": ok, "at": time.time()}
+    with contextlib.suppress(OSError):
+        atomic_write(store, json.dumps(verdicts, indent=1).encode())
+    if ok:
         return "kvm", f"KVM probe booted in {time.monotonic() - started:.1f}s"
     return "tcg", f"KVM probe gave no kernel output within {PROBE_SECONDS:.0f}s"
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0

@@ -218,7 +218,7 @@ def cache_dir() -> Path:
     return base / "hvnet" / "lab"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temporary file and rename, so concurrent sessions never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -261,7 +261,7 @@ def build_initramfs(kernel: Kernel, busybox: Path, cache: Path | None = None) ->
         names.append(base)
     w.file("modules.order", ("\n".join(names) + "\n").encode())
     w.file("init", INIT_SCRIPT.encode(), 0o755)
-    _atomic_write(out, gzip.compress(w.finish(), compresslevel=6, mtime=0))
+    atomic_write(out, gzip.compress(w.finish(), compresslevel=6, mtime=0))
     return out
 
 
@@ -334,7 +334,7 @@ def boot_image(kernel: Kernel, cache: Path | None = None) -> Path:
         return kernel.image
     elf = extract_vmlinux(data)
     if elf is None:
-        _atomic_write(nope, b"")
+        atomic_write(nope, b"")
         return kernel.image
-    _atomic_write(out, elf)
+    atomic_write(out, elf)
     return out

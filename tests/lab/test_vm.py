@@ -1,0 +1,129 @@
+"""The lab itself: the guest kernel has what the host lacks, jobs work, carrier loss is real."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+import hvnet
+from hvnet.lab import LabVM
+
+pytestmark = pytest.mark.lab
+
+
+def bonding_status(text: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Minimal reader of /proc/net/bonding/BOND: (bond-level fields, {slave: fields}).
+
+    Deliberately independent of hvnet's own parser: this test checks the lab, not the parser.
+    """
+    head: dict[str, str] = {}
+    slaves: dict[str, dict[str, str]] = {}
+    current = head
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key, value = key.strip(), value.strip()
+        if key == "Slave Interface":
+            current = slaves.setdefault(value, {})
+        elif key not in current:
+            current[key] = value
+    return head, slaves
+
+
+def wait_bond(vm: LabVM, want: dict[str, str], timeout: float = 15.0) -> str:
+    """Poll /proc/net/bonding/bond0 until every ``want`` header field matches; return the text."""
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = vm.run(["cat", "/proc/net/bonding/bond0"], check=True).stdout
+        head, _ = bonding_status(text)
+        if all(head.get(k) == v for k, v in want.items()):
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"bond0 never reached {want}:\n{text}")
+
+
+def make_active_backup(vm: LabVM) -> None:
+    vm.sh(
+        "ip link add bond0 type bond mode active-backup miimon 100\n"
+        "for s in eth0 eth2; do ip link set $s down; ip link set $s master bond0; done\n"
+        "ip link set bond0 up\n",
+        check=True,
+    )
+
+
+def test_guest_kernel_has_bonding_and_8021q(lab: LabVM) -> None:
+    r = lab.sh("uname -r; cat /proc/modules", check=True)
+    release, *modules = r.stdout.splitlines()
+    assert release == lab.kernel_release
+    loaded = {m.split()[0] for m in modules}
+    assert {"bonding", "8021q", "bridge", "veth", "dummy", "virtio_net"} <= loaded
+    # max_bonds=0: the module must not have created a stray bond0
+    assert lab.run(["cat", "/sys/class/net/bonding_masters"], check=True).stdout.strip() == ""
+    assert lab.run(["cat", "/proc/net/vlan/config"], check=True).stdout.startswith("VLAN Dev")
+
+
+def test_nics_and_checkout_visible(lab: LabVM) -> None:
+    links = {link["ifname"] for link in lab.run(["ip", "-j", "link"], check=True).json()}
+    assert {"eth0", "eth1", "eth2", "eth3"} <= links
+    r = lab.run_python("import hvnet, sys; print(hvnet.__file__); print(sys.prefix)", check=True)
+    guest_file, guest_prefix = r.stdout.split()
+    assert guest_file == hvnet.__file__  # same checkout, same absolute path
+    assert Path(guest_prefix).name == Path(__import__("sys").prefix).name
+
+
+def test_root_overlay_is_writable_and_thrown_away(lab: LabVM) -> None:
+    marker = Path("/etc/hvnet-lab-overlay-probe")
+    lab.sh(f"echo guest > {marker}; cat {marker}", check=True)
+    assert not marker.exists()  # the write stayed in the guest's tmpfs overlay
+
+
+def test_job_protocol(lab: LabVM) -> None:
+    r = lab.run(["sh", "-c", 'echo "$X" "$(pwd)"; cat; echo oops >&2; exit 3'],
+                env={"X": "a b"}, cwd="/tmp", input="from-stdin\n")  # fmt: skip
+    assert (r.rc, r.stdout, r.stderr) == (3, "a b /tmp\nfrom-stdin\n", "oops\n")
+    assert not r.ok
+    t = lab.run(["sleep", "30"], timeout=1)
+    assert t.timed_out and t.seconds < 10
+    missing = lab.run(["no-such-command-hvnet"])
+    assert missing.rc == 127
+    jobs = [lab.submit(["sh", "-c", f"sleep 1; echo {i}"]) for i in range(3)]
+    assert [j.wait().stdout for j in jobs] == ["0\n", "1\n", "2\n"]
+    shared = lab.write_file("probe.txt", "host->guest")
+    assert lab.run(["cat", str(shared)], check=True).stdout == "host->guest"
+
+
+def test_bond_active_backup_over_eth0_eth2(lab: LabVM) -> None:
+    make_active_backup(lab)
+    text = wait_bond(lab, {"MII Status": "up", "Currently Active Slave": "eth0"})
+    head, slaves = bonding_status(text)
+    assert head["Bonding Mode"] == "fault-tolerance (active-backup)"
+    assert head["MII Polling Interval (ms)"] == "100"
+    assert list(slaves) == ["eth0", "eth2"]
+    assert all(s["MII Status"] == "up" for s in slaves.values())
+    assert lab.run(["cat", "/sys/class/net/bond0/bonding/mode"]).stdout.strip() == (
+        "active-backup 1"
+    )
+
+
+def test_carrier_loss_fails_over(lab: LabVM) -> None:
+    make_active_backup(lab)
+    wait_bond(lab, {"MII Status": "up", "Currently Active Slave": "eth0"})
+    lab.set_link("eth0", up=False)
+    text = wait_bond(lab, {"Currently Active Slave": "eth2"})
+    head, slaves = bonding_status(text)
+    assert head["MII Status"] == "up"
+    assert slaves["eth0"]["MII Status"] == "down"
+    assert slaves["eth0"]["Link Failure Count"] == "1"
+    assert slaves["eth2"]["Link Failure Count"] == "0"
+    lab.set_link("eth0", up=True)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        _, slaves = bonding_status(lab.run(["cat", "/proc/net/bonding/bond0"]).stdout)
+        if slaves["eth0"]["MII Status"] == "up":
+            break
+        time.sleep(0.2)
+    assert slaves["eth0"]["MII Status"] == "up"
