@@ -174,3 +174,8 @@ def test_gateway_with_dhcp_is_fine() -> None:
 def test_address_without_prefix() -> None:
     diag = _one(load_snippet(BASE.replace("192.0.2.1/24", "192.0.2.1")), "HV309")
     assert diag.severity.value == "warning" and "/32" in diag.hint
+
+
+def test_duplicate_is_not_also_reported_as_overlap() -> None:
+    result = load_snippet(TWO + "    addresses: [192.0.2.1/24]\n")
+    assert "HV304" in codes(result) and "HV305" not in codes(result)

@@ -175,3 +175,9 @@ def test_nic_with_vlan_or_address_is_used() -> None:
     assert "HV217" not in codes(load_snippet(text))
     text = NICS3 + "vlans:\n  eth2.5:\n    id: 5\n    link: eth2\n"
     assert "HV217" not in codes(load_snippet(text))
+
+
+def test_network_name_used_as_interface() -> None:
+    text = BASE + "bridges:\n  br0:\n    ports: [lan]\n"
+    diag = _one(load_snippet(text), "HV213")
+    assert "is a network" in diag.hint and "br10" in diag.hint

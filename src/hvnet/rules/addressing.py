@@ -301,6 +301,10 @@ def check_overlaps(ctx: RuleContext) -> Iterator[Diagnostic]:
     disjoint, a subnet overlaps an earlier one exactly when it starts before the furthest end
     seen so far. One sort per family: O(n log n)."""
     by_family: dict[int, list[tuple[int, int, int, Site, IPInterface]]] = {4: [], 6: []}
+    counts: dict[tuple[int, int], int] = {}
+    for _site, _index, iface in _all_addresses(ctx):
+        key = (iface.version, int(iface))
+        counts[key] = counts.get(key, 0) + 1
     for site, index, iface in _all_addresses(ctx):
         if _link_local(iface):
             continue  # fe80::/64 (and 169.254/16) exist on every link by design
@@ -310,7 +314,8 @@ def check_overlaps(ctx: RuleContext) -> Iterator[Diagnostic]:
         items.sort(key=lambda t: (t[0], t[1]))
         cover: tuple[int, Site, IPInterface] | None = None  # (last, site, iface)
         for first, neglast, index, site, iface in items:
-            if cover is not None and first <= cover[0] and cover[1].name != site.name:
+            duplicate = counts[(iface.version, int(iface))] > 1  # HV304 reports it
+            if cover and first <= cover[0] and cover[1].name != site.name and not duplicate:
                 yield error(
                     "HV305",
                     f"{site.name}: subnet {iface.network} overlaps {cover[2].network} of "

@@ -248,7 +248,7 @@ def check_references(ctx: RuleContext) -> Iterator[Diagnostic]:
         for i, name in enumerate(link.lower_names()):
             if name not in links:
                 path = ref_path(link, i, ctx.host)
-                yield _undefined(name, f"{describe(link)} refers to", path, links)
+                yield _undefined(name, f"{describe(link)} refers to", path, ctx.host)
         if isinstance(link, Bond) and link.options.primary is not None:
             primary = link.options.primary
             if primary not in links:
@@ -257,17 +257,20 @@ def check_references(ctx: RuleContext) -> Iterator[Diagnostic]:
                     primary,
                     f"bond {link.name}: primary (slaves: {slaves}) names",
                     (*link.origin, "primary"),
-                    links,
+                    ctx.host,
                 )
 
 
-def _undefined(name: str, what: str, path: Path, links: dict[str, Link]) -> Diagnostic:
-    return error(
-        "HV213",
-        f"{what} {name!r}, which is not defined",
-        f"{suggest(name, list(links))}define it under nics: (or bonds:, vlans:, bridges:)",
-        path,
-    )
+def _undefined(name: str, what: str, path: Path, host: Host) -> Diagnostic:
+    network = host.networks.get(name)
+    if network is not None:
+        made = f"its bridge {network.bridge}" + (
+            f", its VLAN {network.vlan}" if network.vlan else ""
+        )
+        hint = f"{name!r} is a network, not an interface; it creates {made}"
+    else:
+        hint = f"{suggest(name, list(host.links))}define it under nics: (or bonds:, vlans:, ...)"
+    return error("HV213", f"{what} {name!r}, which is not defined", hint, path)
 
 
 def check_cycles(ctx: RuleContext) -> Iterator[Diagnostic]:
