@@ -639,3 +639,97 @@ def test_mode_given_twice_by_alias_keys() -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(ImportError_, match="cannot read file"):
         import_netplan(tmp_path / "missing.yaml")
+
+
+def test_per_link_dns_is_merged_into_the_host_and_noted() -> None:
+    result = parse("""\
+        network:
+          ethernets:
+            e0: {nameservers: {addresses: [10.0.0.53], search: [a.example]}}
+            e1: {nameservers: {addresses: [10.0.0.53, "2001:db8::53"], search: [b.example]}}
+            e2: {nameservers: {addresses: [10.0.0.53]}}
+        """)
+    dns = result.host.dns
+    assert dns.nameservers == (ip_address("10.0.0.53"), ip_address("2001:db8::53"))
+    assert dns.search == ("a.example", "b.example")
+    assert kinds(result, NoteKind.CONVERTED) == [4]  # e2 adds nothing new: no note
+
+
+def test_values_netplan_accepts_but_hvnet_cannot_hold() -> None:
+    result = parse("""\
+        network:
+          ethernets:
+            e0: {mtu: 20, macaddress: random}
+            e1: {macaddress: "52:54:00:AB:CD:EF", addresses: ["2001:db8::2/64"], accept-ra: true}
+            e2: {addresses: [10.0.0.2/24], link-local: [ipv4], accept-ra: false}
+            any:
+              match: {}
+          bonds:
+            b0:
+              interfaces: [e0]
+              parameters: {mode: balance-tcp}
+          vlans:
+            v0: {id: 0, link: e1, renderer: sriov}
+          bridges:
+            br0:
+              interfaces: [b0]
+              parameters:
+                stp: false
+                hello-time: 30
+                path-cost: {b0: 0, e9: 5}
+        """)
+    host = result.host
+    e0, e1 = host.links["e0"], host.links["e1"]
+    assert (e0.mtu, e0.mac, e1.mac) == (None, None, "52:54:00:ab:cd:ef")
+    assert e1.method6 is Method6.STATIC
+    bond, bridge, vlan = host.links["b0"], host.links["br0"], host.links["v0"]
+    assert isinstance(bond, Bond) and bond.options.mode is BondMode.BALANCE_RR
+    assert isinstance(vlan, Vlan) and vlan.vid == 0
+    assert isinstance(bridge, Bridge)
+    assert bridge.options.hello_time is None
+    assert [(p.name, p.cost) for p in bridge.ports] == [("b0", None)]
+    assert [line for line, _ in not_converted(result)] == [3, 3, 4, 5, 5, 7, 11, 13, 19, 20]
+    assert kinds(result, NoteKind.INCONSISTENT) == [13, 20]  # VLAN id 0, e9 not a port
+
+
+def test_references_go_through_set_name_and_undefined_ones_are_noted() -> None:
+    result = parse("""\
+        network:
+          ethernets:
+            left: {match: {macaddress: "52:54:00:00:00:01"}, set-name: eth0}
+            right: {match: {macaddress: "52:54:00:00:00:02"}, set-name: eth1}
+          bonds:
+            bond0:
+              interfaces: [left, right, left]
+              parameters: {mode: active-backup, primary: right}
+          vlans:
+            bond0.7: {id: 7, link: bond0}
+            eth5.9: {id: 9, link: eth5}
+        """)
+    host = result.host
+    bond = host.links["bond0"]
+    assert isinstance(bond, Bond)
+    assert (bond.slaves, bond.options.primary) == (("eth0", "eth1"), "eth1")
+    assert vlans(host) == {"bond0.7": ("bond0", 7), "eth5.9": ("eth5", 9)}
+    assert isinstance(host.links["eth5"], Nic)
+    assert kinds(result, NoteKind.CONVERTED) == [7]  # left listed twice
+    assert kinds(result, NoteKind.INCONSISTENT) == [11]  # eth5 undefined
+    assert list(host.links) == ["eth0", "eth1", "eth5", "bond0", "bond0.7", "eth5.9"]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.yaml")))
+def test_damaged_corpus_files_never_raise_anything_but_import_errors(name: str) -> None:
+    """Each line deleted, or its value replaced by something of the wrong kind."""
+    lines = (CORPUS / name).read_text().splitlines()
+    for i, line in enumerate(lines):
+        variants = [lines[:i] + lines[i + 1 :]]
+        if ":" in line:
+            key = line.split(":", 1)[0]
+            variants += [[*lines[:i], f"{key}: {v}", *lines[i + 1 :]] for v in ("{}", "[x]", "")]
+        for variant in variants:
+            try:
+                result = parse_netplan([(name, "\n".join(variant))])
+            except ImportError_ as exc:
+                assert exc.line >= 1 and exc.message
+                continue
+            assert all(note.line >= 1 for note in result.notes)

@@ -72,7 +72,9 @@ def parse_netplan(sources: Sequence[tuple[str, str]]) -> ImportResult:
     network = reduce(merge, documents).get("network")
     assert network is not None  # every file was checked to have one
     host = _Converter(notes).convert(network)
-    return ImportResult(host, notes.items, "netplan")
+    rank = {name: i for i, name in enumerate(order)}
+    ordered = sorted(notes.items, key=lambda n: (rank.get(n.file, -1), n.line))
+    return ImportResult(host, ordered, "netplan")
 
 
 def _load_file(name: str, source: str, notes: Notes) -> Node:
@@ -199,7 +201,15 @@ class _Converter:
             if known is not None and known.section != section:
                 body.fail(f"Updated definition '{ident}' changes device type", on_key=True)
             renderer = body.get("renderer")
-            own = self._renderer(renderer) if renderer is not None else None
+            own = None
+            if renderer is not None and section == "vlans" and text(renderer) == "sriov":
+                self.notes.add(
+                    renderer,
+                    "an SR-IOV hardware VLAN filter is not part of the "
+                    "hvnet model; imported as a plain VLAN",
+                )
+            elif renderer is not None:
+                own = self._renderer(renderer)
             self.defs[ident] = _Definition(
                 section, ident, body, own or type_renderer or self.renderer
             )
@@ -218,7 +228,7 @@ class _Converter:
 
     def _rest(self, definition: _Definition, own: set[str]) -> dict[str, Any]:
         """Layer-3 settings of a definition; keys it does not know are noted there."""
-        return self.l3.convert(definition.ident, definition.body, own)
+        return self.l3.convert(definition.ident, definition.body, own | {"renderer"})
 
     # -- ethernets ------------------------------------------------------------------------
 
@@ -258,6 +268,8 @@ class _Converter:
         )
         if set_name is not None:
             name = text(set_name)
+            if not _VALID_ID.match(name):
+                set_name.fail(f"{ident}: invalid set-name '{name}'")
             if criteria:
                 pinned = " and its MAC" if match_mac else ""
                 self.notes.add(
@@ -281,9 +293,9 @@ class _Converter:
             return pattern, None
         self.notes.add(
             match,
-            f"matches NICs by {criteria}; hvnet defines each NIC by its name "
-            f"(and MAC): imported as a NIC named '{ident}', replace it by the real "
-            "NIC name(s)",
+            f"matches NICs by {criteria or 'nothing (an empty match: every NIC)'}; "
+            f"hvnet defines each NIC by its name (and MAC): imported as a NIC named "
+            f"'{ident}', replace it by the real NIC name(s)",
         )
         return ident, None
 
@@ -291,6 +303,8 @@ class _Converter:
 
     def _resolve(self, ident: str, where: Node, user: str) -> str | None:
         """The interface name of a referenced ID; undefined IDs become plain NICs (noted)."""
+        if not _VALID_ID.match(ident):
+            where.fail(f"{user}: invalid interface name '{ident}'")
         if ident in self.names:
             return self.names[ident]
         if ident in self.unsupported:
