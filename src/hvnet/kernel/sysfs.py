@@ -8,8 +8,9 @@ or plain copied directories, and any file may be missing.  Nothing here raises
 for such gaps: a value that cannot be read is ``None`` ("unknown").
 
 Speed matters because a hypervisor may carry thousands of VLANs and bridges:
-each directory is listed once with ``os.scandir`` and only files known to exist
-are opened (exceptions are the slow path), using raw ``os.open``/``os.read``.
+each directory is listed once and only files known to exist are opened
+(exceptions are the slow path), with raw ``os.open``/``os.read`` and string
+concatenation for paths.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -136,13 +137,9 @@ def _int(text: str | None) -> int | None:
 
 
 def _hex(text: str | None) -> int | None:
+    """Hex with or without ``0x`` (``port_id`` prints ``0x8001``, masks ``0x0``)."""
     value = _strip(text)
-    if value is None:
-        return None
-    try:
-        return int(value, 16)
-    except ValueError:
-        return None
+    return None if value is None else _int(value if value[:2].lower() == "0x" else "0x" + value)
 
 
 def _bool(text: str | None) -> bool | None:
@@ -450,16 +447,10 @@ def _build_vlan(
     )
 
 
-def _proc_files(reader: _Reader, path: str, skip: Iterable[str] = ()) -> dict[str, str]:
-    out: dict[str, str] = {}
-    skipped = set(skip)
-    for fname in sorted(reader.listdir(path)):
-        if fname in skipped:
-            continue
-        text = reader.text(os.path.join(path, fname))
-        if text is not None:
-            out[fname] = text
-    return out
+def _proc_files(reader: _Reader, path: str) -> dict[str, str]:
+    """Readable files of a /proc/net directory by name (unreadable: a problem)."""
+    texts = {name: reader.text(os.path.join(path, name)) for name in sorted(reader.listdir(path))}
+    return {name: text for name, text in texts.items() if text is not None}
 
 
 def read_tree(root: Path = Path("/"), *, statistics: bool | Collection[str] = True) -> KernelFacts:
