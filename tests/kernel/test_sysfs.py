@@ -508,3 +508,26 @@ def test_random_attribute_contents_never_raise(tmp_path: Path, contents: dict[st
     (root / "proc" / "net" / "bonding" / "x0").write_bytes(b"".join(contents.values()))
     facts = read_tree(root)
     json.dumps(facts.to_json())
+
+
+# --- real captures from the lab VM (appear when the capture job has run) -----------
+
+REAL_CASES = sorted(p for p in (FIXTURES / "proc").glob("*") if p.is_dir())
+
+
+@pytest.mark.skipif(not REAL_CASES, reason="no real captures in tests/fixtures/proc yet")
+@pytest.mark.parametrize("case", REAL_CASES, ids=lambda p: p.name)
+def test_real_capture_tree(case: Path) -> None:
+    facts = read_tree(case)
+    assert facts.problems == ()
+    json.dumps(facts.to_json())
+    for name, bond in facts.bonds.items():
+        assert bond.mode is not None, name
+        if bond.proc is not None:
+            assert bond.proc.mode == bond.mode, "sysfs and /proc disagree on the mode"
+            assert [s.name for s in bond.proc.slaves] == [s.name for s in bond.slave_facts]
+    for name, vlan in facts.vlans.items():
+        assert vlan.vid is not None and vlan.parent is not None, name
+    for name, bridge in facts.bridges.items():
+        for port in bridge.ports:
+            assert port.bridge == name
