@@ -286,6 +286,19 @@ def test_11_broken_yaml_has_a_position() -> None:
     assert "'version'" in error.message
 
 
+def test_11_once_repaired_keeps_three_gateways_and_notes_two() -> None:
+    repaired = corpus("11").read_text().replace("  version", "  version: 2")
+    result = parse_netplan([("11-repaired.yaml", repaired)])
+    assert [link.gateway for link in result.host.links.values()] == [
+        ip_address("10.0.0.1"),
+        ip_address("192.168.12.1"),
+        ip_address("192.168.1.1"),
+    ]
+    assert kinds(result, NoteKind.INCONSISTENT) == [15, 22]  # netplan warns, hvnet refuses
+    assert kinds(result, NoteKind.CONVERTED) == [16, 23]  # DNS of three NICs merged
+    assert not_converted(result) == []
+
+
 IMPORTABLE = ["01", "02", "03", "04", "06", "07", "08", "09", "10", "04+05"]
 
 
@@ -552,7 +565,7 @@ def test_gateway4_and_default_route() -> None:
     assert e0.gateway == ip_address("10.0.0.1")  # the route wins, noted
     assert e0.routes == (Route(ip_network("10.9.0.0/16"), ip_address("10.0.0.9"), 5),)
     assert e1.gateway == ip_address("10.1.0.1")
-    assert kinds(result, NoteKind.INCONSISTENT) == [5]
+    assert kinds(result, NoteKind.INCONSISTENT) == [5, 20]  # gateway4 vs route; 2nd gateway
     assert kinds(result, NoteKind.CONVERTED) == [19]
     assert not_converted(result) == [
         (9, "metric: 100"),

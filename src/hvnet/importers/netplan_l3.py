@@ -120,6 +120,7 @@ class L3Converter:
         self.nameservers: list[IPAddress] = []
         self.search: list[str] = []
         self.dns_owner: str | None = None
+        self.first_gateway: dict[int, tuple[str, IPAddress]] = {}  # version → (link ID, gw)
 
     def dns(self) -> Dns:
         return Dns(tuple(self.nameservers), tuple(self.search))
@@ -155,7 +156,7 @@ class L3Converter:
         )
         method6 = self._accept_ra(body.get("accept-ra"), method, method6, has4)
         self._link_local(body.get("link-local"), method, method6, has4)
-        gateway, gateway6, routes = self._routes(body)
+        gateway, gateway6, routes = self._routes(ident, body)
         self._nameservers(ident, body.get("nameservers"))
         return {
             "addresses": tuple(addresses),
@@ -309,7 +310,9 @@ class L3Converter:
             )
         self.dns_owner = self.dns_owner or ident
 
-    def _routes(self, body: Node) -> tuple[IPv4Address | None, IPv6Address | None, list[Route]]:
+    def _routes(
+        self, ident: str, body: Node
+    ) -> tuple[IPv4Address | None, IPv6Address | None, list[Route]]:
         """Static routes, default routes (→ gateways) and ``gateway4``/``gateway6``."""
         defaults: dict[int, tuple[IPAddress, Node]] = {}
         routes: list[Route] = []
@@ -320,14 +323,15 @@ class L3Converter:
             route = self._route(item, defaults)
             if route is not None and route not in routes:
                 routes.append(route)
-        gateways: dict[int, IPAddress | None] = {v: d[0] for v, d in defaults.items()}
+        gateways: dict[int, IPAddress] = {v: d[0] for v, d in defaults.items()}
+        sources = {v: d[1] for v, d in defaults.items()}
         for key, version in (("gateway4", 4), ("gateway6", 6)):
             given = body.get(key)
             if given is None:
                 continue
             value = ipv4(given) if version == 4 else ipv6(given)
             if version not in defaults:
-                gateways[version] = value
+                gateways[version], sources[version] = value, given
             elif defaults[version][0] == value:
                 self.notes.add(
                     given,
@@ -343,10 +347,25 @@ class L3Converter:
                     "the route (netplan's current syntax) is used",
                     NoteKind.INCONSISTENT,
                 )
+        for version, where in sources.items():
+            self._one_gateway(ident, version, gateways[version], where)
         gw4, gw6 = gateways.get(4), gateways.get(6)
         assert gw4 is None or isinstance(gw4, IPv4Address)
         assert gw6 is None or isinstance(gw6, IPv6Address)
         return gw4, gw6, routes
+
+    def _one_gateway(self, ident: str, version: int, gateway: IPAddress, where: Node) -> None:
+        """Note a second default gateway of a family: netplan only warns ("More than one
+        global gateway specified"), hvnet refuses it; both are kept for the operator to choose.
+        """
+        first = self.first_gateway.setdefault(version, (ident, gateway))
+        if first[0] != ident:
+            self.notes.add(
+                where,
+                f"a second IPv{version} default gateway (the first is {first[1]} on {first[0]}): "
+                "netplan only warns, hvnet allows one per host; kept, keep only one",
+                NoteKind.INCONSISTENT,
+            )
 
     def _route(self, item: Node, defaults: dict[int, tuple[IPAddress, Node]]) -> Route | None:
         if not item.is_map:
