@@ -49,7 +49,7 @@ _KIND = {"bonds": "bond", "bridges": "bridge"}
 def import_netplan(paths: list[Path] | Path) -> ImportResult:
     """Import one netplan file, or several merged as ``netplan generate`` merges them."""
     sources: list[tuple[str, str]] = []
-    for path in [paths] if isinstance(paths, Path) else paths:
+    for path in [paths] if isinstance(paths, Path) else [Path(p) for p in paths]:
         try:
             sources.append((str(path), path.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
@@ -61,9 +61,9 @@ def parse_netplan(sources: Sequence[tuple[str, str]]) -> ImportResult:
     """Import netplan YAML given as ``(file name, text)`` pairs (file names order them)."""
     if not sources:
         raise ImportError_("<netplan>", 1, 1, "no netplan file given")
-    texts = dict(sources)
+    texts = dict(sources)  # a file given twice is read once, like netplan would
     notes = Notes({name: text_.splitlines() for name, text_ in texts.items()})
-    order, shadowed = netplan_order([name for name, _ in sources])
+    order, shadowed = netplan_order(list(texts))
     for name, winner in shadowed.items():
         notes.items.append(
             ImportNote(name, 1, "", f"shadowed by {winner} (same file name): not read")
@@ -139,6 +139,11 @@ class _Converter:
         self.l3 = L3Converter(self.notes)
 
     def convert(self, network: Node) -> Host:
+        """The host, links ordered ethernets, bonds, VLANs, bridges (file order within each).
+
+        All IDs are registered before any link is built, because netplan allows references
+        to definitions further down (or in another file): a bridge may come before its ports.
+        """
         for key, node in network.items():
             if key == "version" or key in SECTIONS:
                 continue
