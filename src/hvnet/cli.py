@@ -211,14 +211,25 @@ def demo(example: str) -> None:
     render_tree(result.host)
 
 
-def _register_live_commands() -> None:
-    from hvnet.cli_live import COMMANDS
-
-    for command in COMMANDS:
-        main.add_command(command)
+#: Modules contributing commands (each exports COMMANDS); importing them stays cheap.
+COMMAND_MODULES = ("hvnet.cli_live", "hvnet.cli_import", "hvnet.cli_status", "hvnet.cli_lab")
 
 
-_register_live_commands()
+def _register_commands() -> None:
+    from importlib import import_module
+
+    for module_name in COMMAND_MODULES:
+        try:
+            module = import_module(module_name)
+        except ModuleNotFoundError as exc:  # a command family not built yet
+            if exc.name != module_name:
+                raise
+            continue
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
