@@ -766,6 +766,15 @@ def test_missing_and_unreadable_sources(tmp_path: Path) -> None:
     ]
 
 
+def test_special_files_are_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "main").write_text(f"source {fifo}\nsource /dev/zero\n")
+    document = parse_file(tmp_path / "main")
+    assert codes(document) == ["source-unreadable", "source-unreadable"]
+    assert "not a regular file" in document.problems[1].message
+
+
 def test_unreadable_top_file(tmp_path: Path) -> None:
     document = parse_file(tmp_path / "absent")
     assert document.stanzas == ()

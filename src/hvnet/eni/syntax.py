@@ -38,6 +38,7 @@ import gc
 import glob
 import os
 import re
+import stat
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -457,7 +458,12 @@ class _Reader:
             self.problem(where, f"source nesting deeper than {_MAX_SOURCE_DEPTH}", "source-depth")
             return False
         try:
-            with open(path, "rb") as handle:
+            # O_NONBLOCK: opening a FIFO must not wait for a writer; a FIFO or /dev/zero is
+            # then refused rather than read forever.
+            with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    self.problem(where, f"{path} is not a regular file", "source-unreadable")
+                    return False
                 data = handle.read()
         except OSError as error:
             reason = error.strerror or type(error).__name__
