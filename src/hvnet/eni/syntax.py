@@ -488,10 +488,17 @@ class _Reader:
             if self.root is not None:
                 return os.path.join(self.root, path.lstrip("/"))
             return path
-        base = os.path.dirname(including_file) if not including_file.startswith("<") else ""
-        return os.path.join(base or os.curdir, path) if base else path
+        if including_file.startswith("<"):  # parse_text("…") without a real file name
+            return path
+        return os.path.join(os.path.dirname(including_file), path)
 
     def source(self, args: tuple[str, ...], location: Location) -> tuple[str, ...]:
+        """Follow ``source`` arguments; returns the files read.
+
+        A glob matching nothing in an existing directory is silent (an empty
+        ``interfaces.d`` is Debian's default); a missing directory or literal file is a
+        problem, because then the configuration the user meant is not all here.
+        """
         included: list[str] = []
         for arg in args:
             pattern = self.resolve(arg, location.file)
@@ -524,6 +531,7 @@ class _Reader:
         return tuple(included)
 
     def source_directory(self, args: tuple[str, ...], location: Location) -> tuple[str, ...]:
+        """Follow ``source-directory`` (IU only): run-parts-style names, alphabetical."""
         included: list[str] = []
         for arg in args:
             directory = self.resolve(arg, location.file)
