@@ -21,7 +21,7 @@ from hvnet.options import (
     BondMode,
 )
 from hvnet.rules import Rule, RuleContext
-from hvnet.rules.topology import per_context
+from hvnet.rules.topology import kinds, per_context
 
 E, W = Severity.ERROR, Severity.WARNING
 DELAYS = ("updelay", "downdelay", "peer_notif_delay")
@@ -46,7 +46,7 @@ def _arp_allowed(bond: Bond) -> bool:
 
 def check_monitoring(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV401 no monitor; HV406 both monitors (the kernel keeps one)."""
-    for bond in ctx.host.bonds:
+    for bond in kinds(ctx).bonds:
         miimon, arp = bond.options.miimon or 0, bond.options.arp_interval or 0
         if effective_miimon(bond) == 0 and arp == 0:
             yield warning(
@@ -69,7 +69,7 @@ def check_monitoring(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 def check_delays(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV402: delays need miimon (EPERM) and are stored in whole miimon periods."""
-    for bond in ctx.host.bonds:
+    for bond in kinds(ctx).bonds:
         miimon = effective_miimon(bond)
         implicit = not bond.options.miimon and miimon > 0
         for field in DELAYS:
@@ -113,7 +113,7 @@ def _uppers(ctx: RuleContext) -> dict[str, list[Link]]:
     found: dict[str, list[Link]] = {}
     for link in ctx.host.links.values():
         if isinstance(link, Vlan | Bridge):
-            for lower in link.lower_names():
+            for lower in kinds(ctx).lowers[link.name]:
                 found.setdefault(lower, []).append(link)
     return found
 
@@ -135,7 +135,7 @@ def _ipv4_above(ctx: RuleContext, bond: Bond) -> bool:
 
 def check_arp(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV403: the ARP monitor needs targets and an IPv4 source address to probe from."""
-    for bond in ctx.host.bonds:
+    for bond in kinds(ctx).bonds:
         options = bond.options
         if not options.arp_interval or not _arp_allowed(bond):
             continue
@@ -163,7 +163,7 @@ def check_arp(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 def check_mode_options(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV404: options the kernel refuses (EACCES) or ignores in the bond's mode."""
-    for bond in ctx.host.bonds:
+    for bond in kinds(ctx).bonds:
         mode = bond.options.mode
         for field, spec in BOND_OPTION_SPECS.items():
             value = getattr(bond.options, field, None)
@@ -210,7 +210,7 @@ def check_mode_options(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 def check_separate_switches(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV405: aggregation modes need both slaves on one switch (or an MLAG pair)."""
-    for bond in ctx.host.bonds:
+    for bond in kinds(ctx).bonds:
         mode = bond.options.mode
         if bond.separate_switches and mode not in SEPARATE_SWITCH_SAFE_MODES:
             yield error(
@@ -224,7 +224,7 @@ def check_separate_switches(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 def check_slave_count(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV407/HV408: a bond is only redundant with two or more slaves."""
-    for bond in ctx.host.bonds:
+    for bond in kinds(ctx).bonds:
         path = (*bond.origin, "slaves")
         if not bond.slaves:
             yield warning(
@@ -245,7 +245,7 @@ def check_slave_count(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 def check_option_values(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV409/HV410: values the kernel refuses, or that keep the bond down."""
-    for bond in ctx.host.bonds:
+    for bond in kinds(ctx).bonds:
         options = bond.options
         system = options.ad_actor_system
         if system is not None and int(system.split(":")[0], 16) & 1:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from hvnet.diagnostics import Diagnostic, Path, Severity, error, warning
 from hvnet.model import Nic
 from hvnet.rules import Rule, RuleContext
-from hvnet.rules.topology import suggest
+from hvnet.rules.topology import kinds, suggest
 
 E, W = Severity.ERROR, Severity.WARNING
 
@@ -31,7 +31,7 @@ def _nics(ctx: RuleContext) -> Iterator[tuple[str, int, str | None, Path]]:
 def check_networks(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV601: a guest NIC must name a network (or an explicit bridge)."""
     host = ctx.host
-    choices = [*host.networks, *(b.name for b in host.bridges)]
+    choices = [*host.networks, *(b.name for b in kinds(ctx).bridges)]
     for guest in host.guests:
         for i, nic in enumerate(guest.nics):
             if nic.bridge is not None or nic.network in ctx.config.networks:

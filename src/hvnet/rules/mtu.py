@@ -4,7 +4,7 @@ MTU mistakes are silent: the kernel refuses a VLAN MTU above its parent's, but a
 bridge MTU above its ports' and then drops every larger frame at the port, and a bond
 overrides its slaves' MTU on enslave. Guests with jumbo frames then see connections hang
 after the handshake. Effective MTUs are computed the way the kernel derives them (kernel
-semantics §7), in creation order, so each link is visited once.
+semantics §7), on demand and at most once per link.
 """
 
 from __future__ import annotations
@@ -12,95 +12,109 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from hvnet.diagnostics import Diagnostic, Severity, error, warning
-from hvnet.model import Bridge, Vlan
+from hvnet.model import Bridge, Link, Vlan
 from hvnet.rules import Rule, RuleContext
-from hvnet.rules.topology import describe, per_context
+from hvnet.rules.topology import describe, kinds
 
 E, W = Severity.ERROR, Severity.WARNING
 DEFAULT_MTU = 1500
 
 
-@per_context
-def effective_mtus(ctx: RuleContext) -> dict[str, tuple[int, str]]:
+class Mtus:
     """Each link's MTU once applied, with why: ``explicit``, ``default`` or ``from X``.
 
     A bond slave takes the bond's MTU (the kernel sets it on enslave); a VLAN without an MTU
     inherits its parent's; a bridge without one follows its smallest port (1500 without
-    ports); anything else defaults to 1500.
+    ports); anything else defaults to 1500. Computed lazily, only for links below an explicit
+    MTU, so a big host without MTU settings costs nothing; iterative, so deep stacks and
+    cycles (HV214) are safe.
     """
-    links = ctx.host.links
-    mtus: dict[str, tuple[int, str]] = {}
-    for bond in ctx.host.bonds:
-        mtu = bond.mtu or DEFAULT_MTU
-        mtus[bond.name] = (mtu, "explicit" if bond.mtu else "default")
-        for slave in bond.slaves:
-            if slave in links and slave not in mtus:
-                mtus[slave] = (mtu, f"from bond {bond.name}")
-    for name in ctx.host.creation_order():
-        if name in mtus:
-            continue
-        link = links[name]
-        if link.mtu:
-            mtus[name] = (link.mtu, "explicit")
-        elif isinstance(link, Vlan) and link.parent in mtus:
-            mtus[name] = (mtus[link.parent][0], f"from {link.parent}")
-        elif isinstance(link, Bridge):
-            ports = [(mtus[p][0], p) for p in link.port_names if p in mtus]
-            mtus[name] = (
-                (min(ports)[0], f"from port {min(ports)[1]}")
-                if ports
-                else (
-                    DEFAULT_MTU,
-                    "default",
-                )
+
+    def __init__(self, ctx: RuleContext) -> None:
+        self.links = ctx.host.links
+        self.lowers = kinds(ctx).lowers
+        self.known: dict[str, tuple[int, str]] = {}
+        for bond in kinds(ctx).bonds:
+            mtu = bond.mtu or DEFAULT_MTU
+            self.known[bond.name] = (mtu, "explicit" if bond.mtu else "default")
+            for slave in bond.slaves:
+                if slave in self.links:
+                    self.known.setdefault(slave, (mtu, f"from bond {bond.name}"))
+
+    def __getitem__(self, name: str) -> tuple[int, str]:
+        todo, visiting = [name], {name}
+        while todo:
+            current = todo[-1]
+            if current in self.known:
+                todo.pop()
+                continue
+            link = self.links[current]
+            needed = (
+                []
+                if link.mtu
+                else [n for n in self.lowers[current] if n in self.links and n not in self.known]
             )
-        else:
-            mtus[name] = (DEFAULT_MTU, "default")
-    return mtus
+            fresh = [n for n in needed if n not in visiting]
+            if fresh:
+                visiting.update(fresh)
+                todo.extend(fresh)
+                continue
+            self.known[current] = self._compute(link)
+            todo.pop()
+        return self.known[name]
 
+    def _compute(self, link: Link) -> tuple[int, str]:
+        if link.mtu:
+            return link.mtu, "explicit"
+        lowers = [(self.known[n][0], n) for n in self.lowers[link.name] if n in self.known]
+        if isinstance(link, Vlan) and lowers:
+            return lowers[0][0], f"from {link.parent}"
+        if isinstance(link, Bridge) and lowers:
+            mtu, port = min(lowers)
+            return mtu, f"from port {port}"
+        return DEFAULT_MTU, "default"
 
-def _show(mtus: dict[str, tuple[int, str]], name: str) -> str:
-    mtu, why = mtus[name]
-    return f"{mtu}" if why == "explicit" else f"{mtu}, {why}"
+    def show(self, name: str) -> str:
+        mtu, why = self[name]
+        return f"{mtu}" if why == "explicit" else f"{mtu}, {why}"
 
-
-def _raise_hint(ctx: RuleContext, lower: str, mtu: int) -> str:
-    """Where to raise the MTU: the lowest link that sets it (a slave's bond, a VLAN's parent)."""
-    links, mtus = ctx.host.links, effective_mtus(ctx)
-    target = lower
-    for _ in range(len(links)):  # bounded: inheritance follows creation order
-        if target not in mtus or not mtus[target][1].startswith("from "):
-            break
-        target = mtus[target][1].split()[-1]
-    return f"raise mtu on {target} to at least {mtu} (links above inherit it)"
+    def raise_hint(self, lower: str, mtu: int) -> str:
+        """Where to raise the MTU: the lowest link that sets it (a slave's bond, a parent)."""
+        target = lower
+        for _ in range(len(self.links)):  # bounded even if inheritance loops
+            if target not in self.links or not self[target][1].startswith("from "):
+                break
+            target = self[target][1].split()[-1]
+        return f"raise mtu on {target} to at least {mtu} (links above inherit it)"
 
 
 def check_stack_mtus(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV501: a VLAN or bridge with an explicit MTU above what its lower links carry."""
-    links, mtus = ctx.host.links, effective_mtus(ctx)
+    links = ctx.host.links
+    mtus = Mtus(ctx)
     for link in links.values():
         if not link.mtu:
             continue
-        if isinstance(link, Vlan) and link.parent in mtus:
+        if isinstance(link, Vlan) and link.parent in links:
             parent = mtus[link.parent][0]
             if link.mtu > parent:
                 yield error(
                     "HV501",
                     f"VLAN {link.name}: mtu {link.mtu} is above its parent {link.parent} "
-                    f"({_show(mtus, link.parent)})",
+                    f"({mtus.show(link.parent)})",
                     f"the kernel refuses it (EINVAL/ERANGE): "
-                    f"{_raise_hint(ctx, link.parent, link.mtu)}, or lower this mtu",
+                    f"{mtus.raise_hint(link.parent, link.mtu)}, or lower this mtu",
                     (*link.origin, "mtu"),
                 )
         elif isinstance(link, Bridge):
-            for port in link.port_names:
-                if port in mtus and mtus[port][0] < link.mtu:
+            for port in mtus.lowers[link.name]:
+                if port in links and mtus[port][0] < link.mtu:
                     yield error(
                         "HV501",
                         f"{describe(link)}: mtu {link.mtu} is above its port {port} "
-                        f"({_show(mtus, port)})",
+                        f"({mtus.show(port)})",
                         f"frames larger than {mtus[port][0]} are dropped at the port: "
-                        f"{_raise_hint(ctx, port, link.mtu)}",
+                        f"{mtus.raise_hint(port, link.mtu)}",
                         (*link.origin, "mtu"),
                     )
                     break
@@ -110,7 +124,7 @@ def check_slave_mtus(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV502: a slave's own MTU is overwritten by the bond's on enslave."""
     links = ctx.host.links
     claimed: set[str] = set()  # a slave of two bonds is HV210; judge it by its first bond
-    for bond in ctx.host.bonds:
+    for bond in kinds(ctx).bonds:
         bond_mtu = bond.mtu or DEFAULT_MTU
         for slave_name in bond.slaves:
             slave = links.get(slave_name)
@@ -132,7 +146,7 @@ def check_slave_mtus(ctx: RuleContext) -> Iterator[Diagnostic]:
 def check_idle_bridges(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV503: a bridge with no ports, no host address and no guests does nothing."""
     used = {nic.bridge for guest in ctx.host.guests for nic in guest.nics if nic.bridge}
-    for bridge in ctx.host.bridges:
+    for bridge in kinds(ctx).bridges:
         if bridge.ports or bridge.has_host_address or bridge.name in used:
             continue
         yield warning(
