@@ -7,6 +7,7 @@ command must come back as :class:`Other` with its text intact, and nothing may r
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,21 @@ from hvnet.eni.commands import (
     stanza_commands,
 )
 from hvnet.eni.syntax import parse_file, parse_text
+
+#: Real users' files (see PROVENANCE.md there); overridable for other checkouts.
+CORPUS = Path(os.environ.get("HVNET_ENI_CORPUS", "/work/shared/corpus/eni"))
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The corpus directory; tests needing it are skipped where it is absent.
+
+    Defined here rather than in a ``tests/eni/conftest.py``: other test packages import the
+    root ``conftest`` by module name, which a second ``conftest`` module would shadow.
+    """
+    if not CORPUS.is_dir():
+        pytest.skip(f"ENI corpus not found at {CORPUS}")
+    return CORPUS
 
 
 def test_xen_era_bridge_in_commands() -> None:

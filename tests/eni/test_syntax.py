@@ -33,6 +33,18 @@ def corpus_files() -> list[Path]:
     return sorted(CORPUS.glob("*.interfaces")) if CORPUS.is_dir() else []
 
 
+@pytest.fixture
+def corpus() -> Path:
+    """The corpus directory; tests needing it are skipped where it is absent.
+
+    Defined here rather than in a ``tests/eni/conftest.py``: other test packages import the
+    root ``conftest`` by module name, which a second ``conftest`` module would shadow.
+    """
+    if not CORPUS.is_dir():
+        pytest.skip(f"ENI corpus not found at {CORPUS}")
+    return CORPUS
+
+
 def uncovered_lines(document: Document, filename: str, text: str) -> list[int]:
     """Lines of ``text`` (read as ``filename``) that are neither blank nor in the AST nor in a
     problem: the parser promises this list is always empty."""
