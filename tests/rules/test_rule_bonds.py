@@ -166,3 +166,10 @@ def test_min_links_above_slaves() -> None:
     assert _all(load_snippet(text), "HV410")[0].path[-1] == "min_links"
     text = bond("    miimon: 100\n    min_links: 2\n", mode="802.3ad")
     assert "HV410" not in codes(load_snippet(text))
+
+
+def test_arp_targets_without_interval() -> None:
+    diag = _all(load_snippet(bond("    miimon: 100\n    arp_ip_target: [192.0.2.254]\n")), "HV403")[
+        0
+    ]
+    assert diag.severity is Severity.WARNING and diag.path[-1] == "arp_ip_target"

@@ -66,3 +66,21 @@ def test_internal_guest_bridge_is_fine() -> None:
     assert "HV503" not in codes(result) and "HV601" not in codes(result)
     text = BASE + "bridges:\n  br-host:\n    addresses: [198.51.100.1/24]\n"
     assert "HV503" not in codes(load_snippet(text))
+
+
+def test_stp_with_zero_forward_delay_from_defaults() -> None:
+    text = "defaults:\n  bridge: {stp: true, forward_delay: 0}\n" + BASE
+    diag = _one(load_snippet(text), "HV504")
+    assert diag.path == ("defaults", "bridge", "forward_delay") and "2 s" in diag.message
+    assert diag.position is not None and diag.position.line == 2
+
+
+def test_stp_forward_delay_on_the_network() -> None:
+    text = BASE + "    stp: true\n    forward_delay: 45\n"
+    assert _one(load_snippet(text), "HV504").path == ("networks", "lan", "forward_delay")
+
+
+def test_forward_delay_zero_without_stp_is_fine() -> None:
+    text = "defaults:\n  bridge: {stp: false, forward_delay: 0}\n" + BASE
+    assert "HV504" not in codes(load_snippet(text))
+    assert "HV504" not in codes(load_snippet(BASE + "    stp: true\n    forward_delay: 4\n"))

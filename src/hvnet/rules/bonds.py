@@ -137,7 +137,17 @@ def check_arp(ctx: RuleContext) -> Iterator[Diagnostic]:
     """HV403: the ARP monitor needs targets and an IPv4 source address to probe from."""
     for bond in kinds(ctx).bonds:
         options = bond.options
-        if not options.arp_interval or not _arp_allowed(bond):
+        if not _arp_allowed(bond):
+            continue  # HV404 reports arp_interval in 802.3ad/tlb/alb
+        if not options.arp_interval:
+            if options.arp_ip_target:
+                yield warning(
+                    "HV403",
+                    f"bond {bond.name}: arp_ip_target is set but arp_interval is 0",
+                    "the targets are never probed: set arp_interval (e.g. 200) to use ARP "
+                    "monitoring, or remove arp_ip_target",
+                    (*bond.origin, "arp_ip_target"),
+                )
             continue
         if not options.arp_ip_target:
             yield error(

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from hvnet.diagnostics import Diagnostic, Severity, error, warning
 from hvnet.model import Bridge, Link, Vlan
 from hvnet.rules import Rule, RuleContext
-from hvnet.rules.topology import describe, kinds
+from hvnet.rules.topology import describe, from_network, kinds
 
 E, W = Severity.ERROR, Severity.WARNING
 DEFAULT_MTU = 1500
@@ -158,6 +158,27 @@ def check_idle_bridges(ctx: RuleContext) -> Iterator[Diagnostic]:
         )
 
 
+def check_stp_forward_delay(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """HV504: with STP on, the kernel clamps forward_delay into 2-30 s."""
+    for bridge in kinds(ctx).bridges:
+        options = bridge.options
+        delay = options.forward_delay
+        if not options.stp or delay is None or 2 <= delay <= 30:
+            continue
+        path = (*bridge.origin, "forward_delay")
+        entry = ctx.config.networks.get(str(bridge.origin[1])) if from_network(bridge) else None
+        if entry is not None and entry.forward_delay is None:
+            path = ("defaults", "bridge", "forward_delay")  # inherited from the defaults
+        yield warning(
+            "HV504",
+            f"bridge {bridge.name}: forward_delay {delay:g} s with STP on; the kernel clamps "
+            f"it to {2 if delay < 2 else 30} s",
+            "use 2-30 s with stp: true (15 is the default), or turn STP off for a bridge "
+            "with a single uplink and forward_delay 0",
+            path,
+        )
+
+
 RULES = [
     Rule(
         "HV501",
@@ -189,5 +210,16 @@ RULES = [
         "sometimes intended (an internal network) - those bridges are not reported. Usually "
         "the ports list was forgotten.",
         check_idle_bridges,
+    ),
+    Rule(
+        "HV504",
+        W,
+        "STP forward delay outside 2-30 s",
+        "The 802.1D forward delay must be 2-30 s while STP runs; the kernel accepts any value "
+        "with STP off and clamps it into that range when STP is turned on (ifupdown's "
+        "bridge_fd 0 with bridge_stp on becomes 2 s). Ports then spend twice the clamped "
+        "delay in listening/learning after every link change, so guests lose their network "
+        "for 4-60 s. Use 2-30 s with STP, or turn STP off on bridges with a single uplink.",
+        check_stp_forward_delay,
     ),
 ]
