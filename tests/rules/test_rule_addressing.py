@@ -179,3 +179,11 @@ def test_address_without_prefix() -> None:
 def test_duplicate_is_not_also_reported_as_overlap() -> None:
     result = load_snippet(TWO + "    addresses: [192.0.2.1/24]\n")
     assert "HV304" in codes(result) and "HV305" not in codes(result)
+
+
+def test_link_local_ipv6_gateway_is_fine() -> None:
+    text = (
+        BASE.replace("[192.0.2.1/24]", "[192.0.2.1/24, '2001:db8::1/64']")
+        + "    gateway6: fe80::1\n"
+    )
+    assert not {"HV306", "HV308"} & set(codes(load_snippet(text)))

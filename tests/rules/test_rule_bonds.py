@@ -169,7 +169,6 @@ def test_min_links_above_slaves() -> None:
 
 
 def test_arp_targets_without_interval() -> None:
-    diag = _all(load_snippet(bond("    miimon: 100\n    arp_ip_target: [192.0.2.254]\n")), "HV403")[
-        0
-    ]
+    text = bond("    miimon: 100\n    arp_ip_target: [192.0.2.254]\n")
+    diag = _all(load_snippet(text), "HV403")[0]
     assert diag.severity is Severity.WARNING and diag.path[-1] == "arp_ip_target"

@@ -357,6 +357,8 @@ def check_next_hops(ctx: RuleContext) -> Iterator[Diagnostic]:
                         path,
                     )
                 continue
+            if hop.version == 6 and hop.is_link_local:
+                continue  # fe80:: routers are on-link by definition (the usual IPv6 gateway)
             if any(a.ip == hop for a in mine):
                 problem = "is one of this link's own addresses"
             elif any(hop in a.network for a in mine):

@@ -5,8 +5,8 @@ most malformed graphs only when ifup reaches the offending step (EBUSY, ELOOP, E
 leaving the host half configured and often unreachable. These rules find the same problems on
 the resolved model before anything is applied.
 
-This module also holds small helpers the other rule modules share (memberships, the config
-path of a reference, the config entry behind a link), so each fact is computed one way only.
+This module also holds small helpers the other rule modules share (links by kind, masters,
+the config path of a reference, a per-validation memo), so each fact is computed one way only.
 Every helper is linear in the number of links: the benchmark host has 8000+ links.
 """
 
