@@ -264,28 +264,26 @@ def _ip_value(name: str, value: Any) -> str:
 def vlan_hook_name(name: str, raw_device: str) -> tuple[str, int] | None:
     """(device name, VID) the vlan package's if-pre-up.d hook creates for stanza *name*.
 
-    A transcription of /etc/network/if-pre-up.d/vlan (vlan 2.0.5) given ``vlan-raw-device``:
-    None when the hook ignores the name or would derive a non-numeric VID.
+    A transcription of /etc/network/if-pre-up.d/vlan (vlan 2.0.5) given ``vlan-raw-device``,
+    its shell globs and sed expressions included: None when the hook ignores the name or
+    would derive a non-numeric VID.
     """
     if ":" in name:
         return None
     raw = raw_device
-    if name.startswith("vlan0"):
-        vid_text, template = re.sub(r"vlan0*", "", name, count=1), "vlan{:04d}"
-    elif name.startswith("vlan"):
-        vid_text, template = re.sub(r"vlan0*", "", name, count=1), "vlan{}"
-    elif "." in name and re.match(r"(eth|bond|wlan|em|p[0-9])", name):
+    if name.startswith("vlan"):
+        vid_text = _VL_VLAN_PREFIX.sub("", name, count=1)
+        template = "vlan{:04d}" if name.startswith("vlan0") else "vlan{}"
+    elif "." in name and _VL_KNOWN_GLOB.match(name):
         vid_text = name
-        for prefix in _VL_PREFIXES:
-            vid_text = re.sub(prefix + r"\.0*", "", vid_text)
-        derived = name
-        for prefix in _VL_PREFIXES:
-            derived = re.sub(rf"({prefix})\..*", r"\1", derived, count=1)
-        raw = derived
-        padded = ".0" in name
-        template = "{raw}.{:04d}" if padded else "{raw}.{}"
+        for pattern in _VL_VID_SEDS:
+            vid_text = pattern.sub("", vid_text)
+        raw = name  # the hook overrides vlan-raw-device with what its seds find in the name
+        for pattern in _VL_RAW_SEDS:
+            raw = pattern.sub(r"\1", raw, count=1)
+        template = "{raw}.{:04d}" if ".0" in name else "{raw}.{}"
     elif "." in name:
-        vid_text = re.sub(r"[^.]*\.0*", "", name)
+        vid_text = _VL_ANY_VID.sub("", name)
         template = "{raw}.{:04d}" if ".0" in name else "{raw}.{}"
     else:
         return None
@@ -303,6 +301,11 @@ _VL_PREFIXES = (
     r"em[0-9][0-9]*",
     r"p[0-9][0-9]*(?:p[0-9][0-9]*)?(?:_[0-9][0-9]*)?",
 )
+_VL_KNOWN_GLOB = re.compile(r"(eth|bond|wlan|em|p[0-9])")
+_VL_VID_SEDS = tuple(re.compile(prefix + r"\.0*") for prefix in _VL_PREFIXES)
+_VL_RAW_SEDS = tuple(re.compile(rf"({prefix})\..*") for prefix in _VL_PREFIXES)
+_VL_VLAN_PREFIX = re.compile(r"vlan0*")
+_VL_ANY_VID = re.compile(r"[^.]*\.0*")
 
 
 def vlan_is_native(vlan: Vlan) -> bool:
@@ -311,9 +314,9 @@ def vlan_is_native(vlan: Vlan) -> bool:
     (parent, vid): ``vlanVID``, ``vlan0VID`` (4 digits) or ``PARENT.VID`` (unpadded)."""
     if vlan.protocol is not VlanProtocol.DOT1Q:
         return False
-    plain = (f"vlan{vlan.vid}", f"vlan{vlan.vid:04d}")
-    dotted = f"{vlan.parent}.{vlan.vid}"
-    if vlan.name not in plain and (vlan.name != dotted or "." in vlan.parent):
+    if vlan.name in (f"vlan{vlan.vid}", f"vlan{vlan.vid:04d}"):
+        return True  # the hook's vlan*/vlan0* branches: exact for any VID 1-4094
+    if vlan.name != f"{vlan.parent}.{vlan.vid}" or "." in vlan.parent:
         return False
     return vlan_hook_name(vlan.name, vlan.parent) == (vlan.name, vlan.vid)
 

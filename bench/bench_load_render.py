@@ -1,0 +1,113 @@
+"""Benchmark: load + validate + render a worst-case host, and CLI start-up time.
+
+The worst case a hypervisor host file meets is every VLAN id bridged: here 2 bonds over 4 NICs
+and 4094 networks (a VLAN plus a bridge each, half of them with a host address), i.e. 8194
+links and an interfaces file of about 40 000 lines. Targets: load + validate + render to ENI
+in under 0.5 s in-process, and ``hvnet --version`` under 0.10 s. Start-up is compared with
+``python -c pass`` measured in the same run, because absolute times depend on the machine
+(and on its load) far more than the ratio does.
+
+Run: ``.venv/bin/python bench/bench_load_render.py`` (``--repeat N`` for more samples).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+TARGET_PIPELINE = 0.5
+TARGET_VERSION = 0.10
+
+
+def host_document(networks: int = 4094) -> str:
+    """The YAML text of the worst-case host (written by hand: no YAML dump cost measured)."""
+    lines = [
+        "version: 1",
+        "hostname: bench",
+        'naming: {vlan: "{parent}.{vid}", bridge: "br{vid}"}',
+        "defaults:",
+        "  bridge: {stp: false, forward_delay: 0, maxwait: 0}",
+        "nics: {eth0: {}, eth1: {}, eth2: {}, eth3: {}}",
+        "bonds:",
+        "  bond0: {slaves: [eth0, eth1], mode: 802.3ad, miimon: 100, lacp_rate: fast,",
+        "          xmit_hash_policy: layer3+4, min_links: 1,",
+        "          addresses: [192.168.0.10/24], gateway: 192.168.0.1}",
+        "  bond1: {slaves: [eth2, eth3], mode: active-backup, miimon: 100, primary: eth2}",
+        "networks:",
+    ]
+    for vid in range(1, networks + 1):
+        parent = f"bond{vid % 2}"
+        address = f", addresses: [10.{vid // 256}.{vid % 256}.1/24]" if vid % 2 == 0 else ""
+        lines.append(f"  n{vid}: {{vlan: {vid}, on: {parent}{address}}}")
+    return "\n".join(lines) + "\n"
+
+
+def load_validate_render(path: str) -> int:
+    """The in-process pipeline of ``hvnet render FILE``; returns the ENI length."""
+    from hvnet.loader import load_file
+    from hvnet.render.eni import render_text
+
+    result = load_file(path)
+    if not result.ok or result.host is None:
+        problems = [d.format() for d in result.diagnostics if d.severity.value == "error"]
+        raise SystemExit("benchmark host is invalid:\n" + "\n".join(problems[:10]))
+    return len(render_text(result.host))
+
+
+def median_time(func: Callable[[], object], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def run(argv: list[str]) -> Callable[[], object]:
+    return lambda: subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="samples per pipeline timing")
+    parser.add_argument("--networks", type=int, default=4094)
+    args = parser.parse_args()
+    hvnet = str(Path(sys.executable).with_name("hvnet"))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.yaml"
+        path.write_text(host_document(args.networks))
+        size = load_validate_render(str(path))  # warm-up: imports, caches
+        pipeline = median_time(lambda: load_validate_render(str(path)), args.repeat)
+        cold = median_time(run([hvnet, "render", str(path)]), max(3, args.repeat // 2))
+        python = median_time(run([sys.executable, "-c", "pass"]), 10)
+        version = median_time(run([hvnet, "--version"]), 10)
+    rows = [
+        ("load+validate+render (in-process)", pipeline, TARGET_PIPELINE, None),
+        ("hvnet render FILE (cold subprocess)", cold, None, None),
+        ("python -c pass", python, None, None),
+        ("hvnet --version", version, TARGET_VERSION, version / python),
+    ]
+    links = 4 + 2 + 2 * args.networks
+    print(
+        f"host: {links} links, {args.networks} networks; ENI {size} bytes; "
+        f"median of {args.repeat} (subprocesses: see code)"
+    )
+    print(f"{'measure':<38} {'median s':>9} {'target s':>9} {'vs python':>10}  ok")
+    failed = False
+    for name, seconds, target, ratio in rows:
+        ok = "" if target is None else ("yes" if seconds < target else "NO")
+        failed |= ok == "NO"
+        shown_target = f"{target:.2f}" if target is not None else "-"
+        shown_ratio = f"{ratio:.2f}x" if ratio is not None else "-"
+        print(f"{name:<38} {seconds:>9.3f} {shown_target:>9} {shown_ratio:>10}  {ok}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
