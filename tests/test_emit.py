@@ -5,7 +5,7 @@ from __future__ import annotations
 from hvnet.emit import emit_yaml
 from hvnet.loader import load_file, load_text
 
-from conftest import EXAMPLES, load_snippet
+from hvtest import EXAMPLES, load_snippet
 
 
 def _round_trip(host):  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hvnet.loader import load_file
 from hvnet.model import Bond, Bridge, Vlan
 
-from conftest import BASE, EXAMPLES, codes, load_snippet
+from hvtest import BASE, EXAMPLES, codes, load_snippet
 
 
 def test_examples_are_clean() -> None:

@@ -19,7 +19,7 @@ from hvnet.loader import load_file
 from hvnet.model import Bond, Bridge, Host, Link, Nic, Vlan
 from hvnet.options import BondMode
 
-from conftest import EXAMPLES
+from hvtest import EXAMPLES
 
 
 def snapshot_of(

@@ -16,7 +16,7 @@ import pytest
 from hvnet.compare import compare, failures
 from hvnet.kernel.netlink import read_snapshot
 
-from conftest import load_snippet
+from hvtest import load_snippet
 
 
 def _ip(ns: str, *args: str) -> None:
