@@ -6,6 +6,8 @@ import textwrap
 from ipaddress import IPv4Interface
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hvnet.model import Bridge, BridgePort, Dns, Host, Nic, Vlan, VlanProtocol
 from hvnet.render.eni import (
@@ -17,7 +19,7 @@ from hvnet.render.eni import (
     vlan_is_native,
 )
 
-from conftest import load_snippet
+from hvtest import load_snippet
 
 
 def eni(text: str) -> str:
@@ -379,7 +381,7 @@ def test_every_option_keyword_is_declared() -> None:
     for host_file in ("host-a", "host-b"):
         from hvnet.loader import load_file
 
-        from conftest import EXAMPLES
+        from hvtest import EXAMPLES
 
         host = load_file(str(EXAMPLES / f"{host_file}.yaml")).host
         assert host is not None
@@ -411,3 +413,14 @@ def test_guard_refuses_unsafe_port_and_domain() -> None:
 def test_8021ad_is_never_native() -> None:
     vlan = Vlan(name="vlan5", vid=5, parent="eth0", protocol=VlanProtocol.DOT1AD)
     assert not vlan_is_native(vlan)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parent=st.from_regex(r"\A(eth|bond|wlan|em|p|vlan|br|enp|x)[0-9a-z_-]{0,6}\Z"),
+    vid=st.integers(1, 4094),
+)
+def test_native_shortcut_agrees_with_the_hook_transcription(parent: str, vid: int) -> None:
+    name = f"{parent}.{vid}"
+    vlan = Vlan(name=name, vid=vid, parent=parent)
+    assert vlan_is_native(vlan) == (vlan_hook_name(name, parent) == (name, vid))

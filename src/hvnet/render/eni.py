@@ -85,19 +85,15 @@ KEYWORDS = frozenset(
 )
 
 
-#: Output order inside a stanza (stable: hook lines keep the order they were added in).
-_RANK = {"address": 0, "gateway": 1, "autoconf": 1, "mtu": 2, "hwaddress": 2, "dns": 4}
-_HOOK_RANK = 5
+#: Output order inside a stanza: address, gateway, link settings, link-kind keywords, DNS,
+#: then hook lines (a stable sort keeps hook lines in the order they were added).
+_HOOKS = ("#", "pre-up", "up", "down", "post-down")
+_RANK = {"address": 0, "gateway": 1, "autoconf": 1, "mtu": 2, "hwaddress": 2}
+_RANK |= {"dns-nameservers": 4, "dns-search": 4} | dict.fromkeys(_HOOKS, 5)
 
 
-def _rank(keyword: str) -> int:
-    if keyword in _RANK:
-        return _RANK[keyword]
-    if keyword.startswith("dns-"):
-        return _RANK["dns"]
-    if keyword in ("#", "pre-up", "up", "down", "post-down"):
-        return _HOOK_RANK
-    return 3  # bond-*, vlan-*, bridge-*
+def _rank(option: tuple[str, str]) -> int:
+    return _RANK.get(option[0], 3)  # 3: bond-*, vlan-*, bridge-*
 
 
 @dataclass(slots=True)
@@ -111,7 +107,7 @@ class _Stanza:
         self.options.append((keyword, value))
 
     def lines(self, name: str) -> list[str]:
-        ordered = sorted(self.options, key=lambda option: _rank(option[0]))
+        ordered = sorted(self.options, key=_rank)
         return [f"iface {name} {self.family} {self.method}"] + [
             f"{INDENT}{key} {value}" for key, value in ordered
         ]
@@ -302,6 +298,7 @@ _VL_PREFIXES = (
     r"p[0-9][0-9]*(?:p[0-9][0-9]*)?(?:_[0-9][0-9]*)?",
 )
 _VL_KNOWN_GLOB = re.compile(r"(eth|bond|wlan|em|p[0-9])")
+_VL_PARENT = re.compile("|".join(_VL_PREFIXES))
 _VL_VID_SEDS = tuple(re.compile(prefix + r"\.0*") for prefix in _VL_PREFIXES)
 _VL_RAW_SEDS = tuple(re.compile(rf"({prefix})\..*") for prefix in _VL_PREFIXES)
 _VL_VLAN_PREFIX = re.compile(r"vlan0*")
@@ -318,6 +315,10 @@ def vlan_is_native(vlan: Vlan) -> bool:
         return True  # the hook's vlan*/vlan0* branches: exact for any VID 1-4094
     if vlan.name != f"{vlan.parent}.{vlan.vid}" or "." in vlan.parent:
         return False
+    if _VL_PARENT.fullmatch(vlan.parent) or not (
+        _VL_KNOWN_GLOB.match(vlan.name) or vlan.name.startswith("vlan")
+    ):
+        return True  # shortcut, same answer as the transcription (a test checks this)
     return vlan_hook_name(vlan.name, vlan.parent) == (vlan.name, vlan.vid)
 
 
@@ -363,6 +364,8 @@ def _bridge(bridge: Bridge, first: _Stanza) -> None:
         else:
             text = str(value)
         first.add(keyword, text)
+    if all(p.priority is None and p.cost is None for p in bridge.ports):
+        return
     for attr, keyword, ip_word in (
         ("priority", "bridge-portprio", "priority"),
         ("cost", "bridge-pathcost", "cost"),
