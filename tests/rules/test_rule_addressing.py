@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import BASE, codes, load_snippet
+from hvtest import BASE, codes, load_snippet
 
 #: BASE plus a second network whose settings the tests fill in after "    on: bond0\n".
 TWO = BASE + "  dmz:\n    vlan: 20\n    on: bond0\n"

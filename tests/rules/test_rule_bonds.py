@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hvnet.diagnostics import Severity
 
-from conftest import BASE, codes, load_snippet
+from hvtest import BASE, codes, load_snippet
 
 
 def bond(options: str, slaves: str = "[eth0, eth1]", mode: str = "active-backup") -> str:

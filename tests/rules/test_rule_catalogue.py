@@ -7,7 +7,7 @@ import importlib
 from hvnet.loader import load_file
 from hvnet.rules import catalogue
 
-from conftest import EXAMPLES
+from hvtest import EXAMPLES
 
 MY_MODULES = ("names", "topology", "addressing", "bonds", "mtu", "guests")
 

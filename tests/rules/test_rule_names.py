@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hvnet.rules.names import name_problem
 
-from conftest import BASE, codes, load_snippet
+from hvtest import BASE, codes, load_snippet
 
 
 def _one(result, code):  # type: ignore[no-untyped-def]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import BASE, codes, load_snippet
+from hvtest import BASE, codes, load_snippet
 
 NICS3 = BASE.replace("  eth1: {}\n", "  eth1: {}\n  eth2: {}\n")
 
