@@ -114,6 +114,8 @@ def render_tree(host: Host, console: Console | None = None) -> None:
     def label(name: str, note: str = "") -> Text:
         link = host.links[name]
         kind, layer3 = describe(link, masters)
+        if not note and isinstance(host.links.get(masters.get(name, "")), Bridge):
+            note = f"port of {masters[name]}"
         text = Text.assemble((name, "bold"), "  ", (kind, "cyan"))
         if note:
             text.append(f"  {note}", "magenta")
