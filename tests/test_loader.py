@@ -81,3 +81,16 @@ def test_unreadable_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 def test_not_a_mapping() -> None:
     assert codes(load_snippet("- a\n- b\n")) == ["HV002"]
+
+
+def test_numeric_netmask_and_duplicate_guest() -> None:
+    result = load_snippet("nics:\n  eth0: {addresses: [{address: 10.0.0.1, netmask: 24}]}\n")
+    assert result.ok and result.host is not None
+    assert str(result.host.links["eth0"].addresses[0]) == "10.0.0.1/24"
+    dup = load_snippet("guests:\n  a: {}\n  a: {}\n")
+    assert codes(dup) == ["HV604"]
+
+
+def test_template_format_only_on_vid() -> None:
+    result = load_snippet(BASE + "naming: {vlan: 'v{parent:04d}'}\n")
+    assert "HV104" in codes(result) or not result.ok

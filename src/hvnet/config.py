@@ -32,7 +32,7 @@ class AddressEntry(_Strict):
     """
 
     address: str = Field(description="IPv4/IPv6 address, with or without /prefix.")
-    netmask: str | None = Field(None, description="Dotted netmask or prefix length.")
+    netmask: str | None = Field(None, description="Dotted netmask or prefix length (24).")
     network: str | None = Field(None, description="Network address (checked against the address).")
     broadcast: str | None = Field(
         None, description="Broadcast address (checked against the address)."
@@ -41,7 +41,11 @@ class AddressEntry(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _from_string(cls, value: Any) -> Any:
-        return {"address": value} if isinstance(value, str) else value
+        if isinstance(value, str):
+            return {"address": value}
+        if isinstance(value, dict) and isinstance(value.get("netmask"), int):
+            return {**value, "netmask": str(value["netmask"])}  # "netmask: 24" unquoted
+        return value
 
 
 class RouteEntry(_Strict):

@@ -9,6 +9,7 @@ raises for user input, so ``hvnet validate`` can report everything in one pass.
 
 from __future__ import annotations
 
+import re
 import string
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface, ip_interface
 from typing import TypedDict
@@ -72,8 +73,10 @@ def check_template(template: str) -> str | None:
             continue
         if field_name not in TEMPLATE_FIELDS:
             return f"unknown field {{{field_name}}} (allowed: vid, parent, network)"
-        if conversion or (spec and not spec.replace("0", "").rstrip("d").isdigit() and spec != "d"):
-            return f"unsupported format {{{field_name}:{spec}}} (use e.g. {{vid:04d}})"
+        if conversion:
+            return f"unsupported conversion !{conversion} in {{{field_name}}}"
+        if spec and (field_name != "vid" or not re.fullmatch(r"0?[1-9]d?", spec)):
+            return f"unsupported format {{{field_name}:{spec}}} (only {{vid}} pads, e.g. {{vid:04d}})"
     return None
 
 

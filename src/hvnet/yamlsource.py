@@ -143,10 +143,13 @@ class _Walker:
             key_pos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key in result:
                 first = self.source.keys.get(child, key_pos)
+                guest = len(path) == 1 and path[0] == "guests"
                 self.problems.append(
                     error(
-                        "HV006",
-                        f"duplicate key {key!r} (first defined at line {first[0]})",
+                        "HV604" if guest else "HV006",
+                        f"{'two guests named' if guest else 'duplicate key'} {key!r} "
+                        f"(first defined at line {first[0]})",
+                        "rename one of the guests" if guest else
                         "YAML keeps only one of them; merge the two entries or rename one",
                         child,
                         on_key=True,
