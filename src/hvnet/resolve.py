@@ -76,7 +76,9 @@ def check_template(template: str) -> str | None:
         if conversion:
             return f"unsupported conversion !{conversion} in {{{field_name}}}"
         if spec and (field_name != "vid" or not re.fullmatch(r"0?[1-9]d?", spec)):
-            return f"unsupported format {{{field_name}:{spec}}} (only {{vid}} pads, e.g. {{vid:04d}})"
+            return (
+                f"unsupported format {{{field_name}:{spec}}} (only {{vid}} pads, e.g. {{vid:04d}})"
+            )
     return None
 
 
