@@ -424,3 +424,10 @@ def test_native_shortcut_agrees_with_the_hook_transcription(parent: str, vid: in
     name = f"{parent}.{vid}"
     vlan = Vlan(name=name, vid=vid, parent=parent)
     assert vlan_is_native(vlan) == (vlan_hook_name(name, parent) == (name, vid))
+
+
+def test_dotted_name_that_is_not_a_vlan_gets_a_warning() -> None:
+    host = Host(links={"eth0": Nic(name="eth0"), "eth0.br": Bridge(name="eth0.br")})
+    text = render_text(host)
+    assert "# warning: ifupdown 0.8 takes eth0.br for a VLAN; rename it (no dot)" in text
+    assert "warning" not in render_text(Host(links={"eth0": Nic(name="eth0")}))

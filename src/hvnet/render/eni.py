@@ -147,6 +147,9 @@ def render_text(host: Host) -> str:
             if name in masters:
                 lines.append(f"# port of bridge {masters[name]}")
             lines.append(f"auto {name}")
+        if "." in name and not isinstance(link, Vlan):
+            # ifupdown's core reads any dotted name as RAW.VID and creates that VLAN first.
+            lines.append(f"# warning: ifupdown 0.8 takes {name} for a VLAN; rename it (no dot)")
         if isinstance(link, Nic) and link.match_mac:
             lines.append(f"# matched by permanent MAC {link.match_mac} (not renamed by this file)")
         for stanza in stanzas:
