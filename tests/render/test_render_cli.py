@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from render_helpers import GOLDEN
 
 from hvnet.cli import main
+
+from render_helpers import GOLDEN
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -10,11 +10,11 @@ import os
 import shutil
 
 import pytest
-from render_helpers import EXAMPLE_HOSTS, FORMATS, GOLDEN
 
 from hvnet.loader import load_file
 
-from conftest import EXAMPLES
+from hvtest import EXAMPLES
+from render_helpers import EXAMPLE_HOSTS, FORMATS, GOLDEN
 
 UPDATE = os.environ.get("HVNET_UPDATE_GOLDEN") == "1"
 

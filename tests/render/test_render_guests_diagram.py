@@ -5,13 +5,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from render_helpers import tree_text
 
 from hvnet.model import Bridge, BridgePort, Guest, GuestKind, GuestNic, Host, Nic, Vlan
 from hvnet.render.diagram import dot_quote, render_dot
 from hvnet.render.guests import render_libvirt, render_xen
 
-from conftest import load_snippet
+from hvtest import load_snippet
+from render_helpers import tree_text
 
 GUESTS = """\
 nics: {eth0: {}}

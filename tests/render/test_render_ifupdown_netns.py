@@ -22,7 +22,7 @@ import pytest
 
 from hvnet.render.eni import render_text
 
-from conftest import load_snippet
+from hvtest import load_snippet
 
 HOST = """\
 nics:

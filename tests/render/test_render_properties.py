@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
-from render_helpers import FORMATS
 
 from hvnet.model import Host
 from hvnet.render.eni import KEYWORDS, render_text
 
+from render_helpers import FORMATS
 from strategies import host_documents, load_document
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
