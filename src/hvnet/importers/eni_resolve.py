@@ -71,6 +71,10 @@ class Resolver:
                     )
         return draft
 
+    def _kind(self, name: str) -> LinkKind | None:
+        draft = self.drafts.get(name)
+        return draft.kind if draft is not None else None
+
     def resolve(self, dns: Any) -> Host:
         self._apply_hooks()
         for draft in list(self.drafts.values()):
@@ -110,7 +114,9 @@ class Resolver:
             draft.parent, draft.vid = (parent, where), (vid, where)
             draft.protocol = (protocol, where)
             return f"VLAN {name} (id {vid} on {parent})"
-        if what == "port" or (what == "master" and self.draft(name, None).kind is LinkKind.BRIDGE):
+        if what == "kind":
+            return f"{name} is a {action.value.value} (created by this command)"
+        if what == "port" or (what == "master" and self._kind(action.value) is LinkKind.BRIDGE):
             bridge = name if what == "port" else action.value
             port = action.value if what == "port" else name
             self.draft(bridge, None).add_port(port, where)
@@ -118,7 +124,7 @@ class Resolver:
         if what in ("slave", "master"):
             bond = name if what == "slave" else action.value
             slave = action.value if what == "slave" else name
-            if self.draft(bond, None).kind is not LinkKind.BOND:
+            if self._kind(bond) is not LinkKind.BOND:
                 self.notes.option(option, f"{bond} is neither a bridge nor a bond")
                 return ""
             self.draft(bond, None).add_slave(slave, where)
@@ -163,7 +169,7 @@ class Resolver:
             return ""
         if what == "teardown" or action.extra:
             return "undoes what the model creates (hvnet does this itself)"
-        return ""  # kind, portset, isolate, implied: checked later
+        return ""  # portset, isolate, implied: checked later
 
     # -- VLANs ------------------------------------------------------------------------------
 
