@@ -9,6 +9,7 @@ CLI can print them all at once and choose the exit code.
 from __future__ import annotations
 
 import difflib
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -124,7 +125,22 @@ def position(diags: list[Diagnostic], source: SourceMap) -> list[Diagnostic]:
 
 
 def load_text(text: str, file: str, run_rules: bool = True) -> LoadResult:
-    """Load a host file from text; see :func:`load_file`."""
+    """Load a host file from text; see :func:`load_file`.
+
+    The garbage collector is paused meanwhile: loading builds tens of thousands of objects
+    that all stay alive, so generational collection only costs time (half of it, measured
+    on a 4094-network host).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_text(text, file, run_rules)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_text(text: str, file: str, run_rules: bool) -> LoadResult:
     loaded = load_yaml(text, file)
     result = LoadResult(file, None, None, loaded.source, list(loaded.problems))
     if loaded.data is None:

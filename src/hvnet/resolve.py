@@ -136,6 +136,7 @@ class _Builder:
         self.links: dict[str, Link] = {}
         self.networks: dict[str, Network] = {}
         self.problems: list[Diagnostic] = []
+        self.bridge_options_cache: dict[tuple[tuple[str, object], ...], BridgeOptions] = {}
         self.template_ok = {
             field: check_template(getattr(config.naming, field)) is None
             for field in ("vlan", "bridge", "untagged_bridge")
@@ -239,12 +240,28 @@ class _Builder:
             bridge_name = expand_template(template, network.vlan, network.on, name)
         if bridge_name is None:
             return
-        options = _bridge_options(network).merged_over(self.config.defaults.bridge)
+        options = self._network_bridge_options(network)
         ports = (BridgePort(lower), *_ports(network.extra_ports))
         self.add(
             Bridge(name=bridge_name, ports=ports, options=options, origin=origin, **_l3(network))
         )
         self.networks[name] = Network(name, bridge_name, vlan_name, network.vlan, network.on)
+
+    def _network_bridge_options(self, network: NetworkEntry) -> BridgeOptions:
+        """defaults.bridge overlaid with the network's own bridge options, built once per
+        distinct override (thousands of networks usually share the defaults)."""
+        overrides = tuple(
+            (k, getattr(network, k))
+            for k in sorted(_BRIDGE_OPTION_FIELDS & network.model_fields_set)
+            if getattr(network, k) is not None
+        )
+        cached = self.bridge_options_cache.get(overrides)
+        if cached is None:
+            cached = BridgeOptions.model_construct(**dict(overrides)).merged_over(
+                self.config.defaults.bridge
+            )
+            self.bridge_options_cache[overrides] = cached
+        return cached
 
     def _guest(self, name: str) -> Guest:
         entry = self.config.guests[name]

@@ -9,6 +9,7 @@ control. A 4094-network host file loads in tens of milliseconds this way.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,13 +18,19 @@ import yaml
 from hvnet.diagnostics import Diagnostic, Path, Position, error
 
 try:  # libyaml is bundled with PyYAML wheels; fall back to the pure-Python loader otherwise.
-    from yaml import CSafeLoader as _Loader
+    from yaml import CBaseLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import BaseLoader as _Loader  # type: ignore[assignment]
 
+# The base loader resolves no implicit tags (PyYAML's resolver is Python code run for every
+# scalar); plain scalars are typed here instead, by these rules only.
 _BOOL_TRUE = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"}
 _BOOL_FALSE = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"}
 _NULL = {"", "~", "null", "Null", "NULL"}
+_INT = re.compile(r"[-+]?(?:[0-9][0-9_]*|0x[0-9a-fA-F_]+)")
+_FLOAT = re.compile(
+    r"[-+]?(?:[0-9][0-9_]*)?\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
+)
 _MAX_DEPTH = 64
 
 
@@ -66,33 +73,27 @@ class LoadedYaml:
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
-    """Resolve a scalar the way YAML 1.1 core would, but only for the types a config needs."""
+    """Type a scalar: quoted ones are text; plain ones may be null, bool, int or float.
+
+    Deliberate departures from YAML 1.1: ``0100`` is decimal 100 (a VLAN id, never octal 64)
+    and ``52:54:00:12:34:56`` is text (a MAC, never a base-60 number).
+    """
     value: str = node.value
-    tag = node.tag
-    if tag == "tag:yaml.org,2002:str" or node.style in ("'", '"', "|", ">"):
-        return value
-    if tag == "tag:yaml.org,2002:null" or (tag.endswith(":null") or value in _NULL):
-        return None if value in _NULL else value
-    if tag == "tag:yaml.org,2002:bool":
-        if value in _BOOL_TRUE:
-            return True
-        if value in _BOOL_FALSE:
-            return False
-    if ":" in value:
-        # YAML 1.1 reads 52:54:00:12:34:56 as a base-60 number; in a network file it is a MAC.
-        return value
-    if tag == "tag:yaml.org,2002:int":
-        digits = value.replace("_", "")
-        try:
-            # Deliberately decimal for leading zeros: "vlan: 0100" means VLAN 100, never octal 64.
-            return int(digits, 16) if digits.lower().startswith(("0x", "-0x")) else int(digits, 10)
-        except ValueError:
-            return value
-    if tag == "tag:yaml.org,2002:float":
-        try:
+    if node.style or node.tag not in ("tag:yaml.org,2002:str", "!"):
+        return value if node.tag != "tag:yaml.org,2002:null" else None
+    if value in _NULL:
+        return None
+    if value in _BOOL_TRUE:
+        return True
+    if value in _BOOL_FALSE:
+        return False
+    first = value[0]
+    if first.isdigit() or first in "-+.":
+        if _INT.fullmatch(value):
+            digits = value.replace("_", "")
+            return int(digits, 16) if "x" in digits else int(digits, 10)
+        if _FLOAT.fullmatch(value):
             return float(value.replace("_", ""))
-        except ValueError:
-            return value
     return value
 
 

@@ -54,6 +54,13 @@ def _none_note(host: Host, kind: GuestKind, directory: str) -> dict[str, str]:
     return {f"{directory}/README": text}
 
 
+def _comment(text: str) -> ET.Element:
+    """An XML comment; "--" may not appear inside one (a hostname like "a--0" has it)."""
+    while "--" in text:
+        text = text.replace("--", "- -")
+    return ET.Comment(text)
+
+
 def render_libvirt(host: Host) -> dict[str, str]:
     """``libvirt/<guest>.xml`` per KVM guest: a ``<devices>`` element holding its interfaces.
 
@@ -69,14 +76,14 @@ def render_libvirt(host: Host) -> dict[str, str]:
     for guest in guests:
         devices = ET.Element("devices")
         devices.append(
-            ET.Comment(
+            _comment(
                 f" hvnet: network interfaces of guest {guest.name} "
                 f"on host {host.hostname or '(unnamed)'}; generated, do not edit "
             )
         )
         for nic in guest.nics:
             if nic.bridge is None:
-                devices.append(ET.Comment(f" network {nic.network}: no bridge, left out "))
+                devices.append(_comment(f" network {nic.network}: no bridge, left out "))
                 continue
             interface = ET.SubElement(devices, "interface", type="bridge")
             if nic.mac:
