@@ -46,6 +46,13 @@ def _read(path: str) -> str:
         raise AssertionError from exc  # unreachable: _fail exits
 
 
+def _printable(text: str) -> str:
+    """Control characters and undecodable bytes escaped: safe in YAML comments and terminals."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\x{ord(c) & 0xFF:02x}" for c in text)
+
+
 def _header(files: tuple[str, ...], fmt: str, notes: list[object]) -> str:
     from hvnet.importers import ImportNote, NoteKind
 
@@ -62,8 +69,8 @@ def _header(files: tuple[str, ...], fmt: str, notes: list[object]) -> str:
         if chosen:
             lines += ["", title]
             for note in chosen:
-                text = " ".join(note.text.split())
-                lines.append(f"  {note.file}:{note.line}: {text}  ({note.reason})")
+                text = _printable(" ".join(note.text.split()))
+                lines.append(f"  {note.file}:{note.line}: {text}  ({_printable(note.reason)})")
     return "\n".join(lines)
 
 
@@ -120,7 +127,7 @@ def _run(files: tuple[str, ...], fmt: str | None, output: str | None, root: str 
         _fail(f"{exc.file}:{exc.line}:{exc.column}: {exc.message}")
         return
     for note in result.notes:
-        click.echo(note.format(), err=True)
+        click.echo(_printable(note.format()), err=True)
     from hvnet.emit import emit_yaml
     from hvnet.loader import load_text
 
