@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -362,6 +363,31 @@ def test_absolute_symlinks_stay_inside_the_recorded_tree(tmp_path: Path) -> None
     assert facts.links["eth9"].master == "br9"
 
 
+def test_dot_symlink_files_as_recorded_by_capture_tools(tmp_path: Path) -> None:
+    """``NAME.symlink`` text files stand in for symlinks (hvnet lab captures)."""
+    t = Tree(tmp_path)
+    t.link("eth5")
+    t.bridge("br5", ["eth5"])
+    for link in (t.devices / "eth5" / "master", t.devices / "eth5" / "upper_br5"):
+        target = os.readlink(link)
+        link.unlink()
+        link.with_name(link.name + ".symlink").write_text(target)
+    brif = t.devices / "br5" / "brif" / "eth5"
+    brif.unlink()
+    (t.devices / "br5" / "brif" / "eth5.symlink").write_text("../../eth5/brport")
+    entry = t.cls / "br5"
+    entry.unlink()
+    (t.cls / "br5.symlink").write_text("../../devices/virtual/net/br5")
+    facts = read_tree(tmp_path)
+    assert facts.links["eth5"].master == "br5" and facts.links["eth5"].uppers == ("br5",)
+    (port,) = facts.bridges["br5"].ports
+    assert port.name == "eth5" and port.state_name == "forwarding"
+    (t.cls / "eth5").unlink()  # brport now only reachable through brif/eth5.symlink
+    facts = read_tree(tmp_path)
+    assert "eth5" not in facts.links
+    assert facts.bridges["br5"].ports[0].path_cost == 100
+
+
 def test_missing_everything_is_unknown_not_an_error(tmp_path: Path) -> None:
     facts = read_tree(tmp_path / "does-not-exist")
     assert facts.links == {} and facts.bonds == {} and facts.vlans == {}
@@ -515,19 +541,66 @@ def test_random_attribute_contents_never_raise(tmp_path: Path, contents: dict[st
 REAL_CASES = sorted(p for p in (FIXTURES / "proc").glob("*") if p.is_dir())
 
 
+def _ip_links(case: Path) -> dict[str, dict[str, Any]]:
+    path = case / "ip-d-j-link-show.json"
+    return {link["ifname"]: link for link in json.loads(path.read_text())} if path.exists() else {}
+
+
 @pytest.mark.skipif(not REAL_CASES, reason="no real captures in tests/fixtures/proc yet")
 @pytest.mark.parametrize("case", REAL_CASES, ids=lambda p: p.name)
 def test_real_capture_tree(case: Path) -> None:
+    """read_tree over a lab capture agrees with the kernel's own netlink view."""
     facts = read_tree(case)
     assert facts.problems == ()
     json.dumps(facts.to_json())
+    assert facts.bonds, "every lab case has a bond"
+    ip = _ip_links(case)
+    for name, link in facts.links.items():
+        if name not in ip:
+            continue
+        want = ip[name]
+        assert link.mtu == want["mtu"], name
+        assert link.address == want["address"], name
+        assert link.master == want.get("master"), name
+        assert (link.operstate or "").upper() == want["operstate"], name
     for name, bond in facts.bonds.items():
         assert bond.mode is not None, name
-        if bond.proc is not None:
-            assert bond.proc.mode == bond.mode, "sysfs and /proc disagree on the mode"
-            assert [s.name for s in bond.proc.slaves] == [s.name for s in bond.slave_facts]
+        assert bond.proc is not None and bond.proc.mode == bond.mode
+        assert bond.slaves is not None
+        assert [s.name for s in bond.proc.slaves] == list(bond.slaves)
+        assert facts.links[name].kind == "bond"
+        assert facts.links[name].lowers == tuple(sorted(bond.slaves))
+        for slave in bond.slave_facts:
+            assert slave.bond == name and facts.links[slave.name].master == name
+            assert slave.proc is not None
+            assert slave.mii_status == slave.proc.mii_status
+            assert slave.link_failure_count == slave.proc.link_failure_count
+            assert slave.perm_hwaddr == slave.proc.perm_hwaddr
+        if name in ip:
+            data = ip[name]["linkinfo"]["info_data"]
+            assert bond.mode == data["mode"]
+            assert bond.miimon_ms == data["miimon"] == bond.proc.miimon_ms
+            assert bond.updelay_ms == data["updelay"] == bond.proc.updelay_ms
+            if "xmit_hash_policy" in data and bond.proc.xmit_hash_policy is not None:
+                assert bond.proc.xmit_hash_policy == data["xmit_hash_policy"]
+            for slave in bond.slave_facts:
+                sdata = ip[slave.name]["linkinfo"]["info_slave_data"]
+                assert (slave.state or "").upper() == sdata["state"]
+                assert slave.queue_id == sdata["queue_id"]
+                if bond.mode == "802.3ad":
+                    assert slave.proc is not None
+                    assert slave.ad_aggregator_id == sdata["ad_aggregator_id"]
+                    assert slave.proc.aggregator_id == sdata["ad_aggregator_id"]
+                    state = slave.ad_actor_oper_port_state
+                    assert state is not None
+                    assert state.value == sdata["ad_actor_oper_port_state"]
     for name, vlan in facts.vlans.items():
         assert vlan.vid is not None and vlan.parent is not None, name
+        assert facts.links[name].kind == "vlan"
+        if name in ip:
+            data = ip[name]["linkinfo"]["info_data"]
+            assert (vlan.vid, vlan.parent) == (data["id"], ip[name]["link"])
+            assert vlan.reorder_hdr == ("REORDER_HDR" in data.get("flags", []))
     for name, bridge in facts.bridges.items():
         for port in bridge.ports:
             assert port.bridge == name

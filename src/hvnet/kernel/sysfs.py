@@ -105,15 +105,6 @@ class _Reader:
             os.close(fd)
         return data.decode("utf-8", errors="replace")
 
-    def link_name(self, path: str) -> str | None:
-        """Name an interface link points to: symlink basename or copied dir's uevent."""
-        try:
-            return os.path.basename(os.readlink(path).rstrip("/")) or None
-        except OSError:
-            pass
-        uevent = self.text(os.path.join(path, "uevent")) if os.path.isdir(path) else None
-        return _uevent(uevent).get("INTERFACE")
-
 
 def _strip(text: str | None) -> str | None:
     if text is None:
@@ -197,14 +188,23 @@ def _port_state(text: str | None) -> LacpPortState | None:
     return LacpPortState.from_int(value) if value is not None and 0 <= value <= 255 else None
 
 
+_LINK_SUFFIX = ".symlink"
+
+
 class _Dir:
-    """One listed directory: read only attributes present in the listing."""
+    """One listed directory: read only attributes present in the listing.
+
+    Links are found in three shapes: real symlinks, copied directories, and the
+    ``NAME.symlink`` text files (holding the link target) that some capture
+    tools, including hvnet's lab, write where a symlink cannot be stored.
+    """
 
     def __init__(self, reader: _Reader, path: str) -> None:
         self.reader = reader
         self.path = path
         self.prefix = path.rstrip(os.sep) + os.sep  # concatenation beats os.path.join
         self.entries = reader.listdir(path)
+        self.names = {n.removesuffix(_LINK_SUFFIX) for n in self.entries}
 
     def __contains__(self, name: str) -> bool:
         return name in self.entries
@@ -216,6 +216,36 @@ class _Dir:
 
     def sub(self, name: str) -> _Dir | None:
         return _Dir(self.reader, self.prefix + name) if name in self.entries else None
+
+    def link_target(self, name: str) -> str | None:
+        """Target text of link ``name`` (symlink or ``.symlink`` file), if any."""
+        if name in self.entries:
+            try:
+                return os.readlink(self.prefix + name)
+            except OSError:
+                return None
+        return _strip(self.get(name + _LINK_SUFFIX))
+
+    def link_name(self, name: str) -> str | None:
+        """Interface a link points to: target basename, or a copied dir's uevent."""
+        target = self.link_target(name)
+        if target is not None:
+            return os.path.basename(target.rstrip("/")) or None
+        if name in self.entries and os.path.isdir(self.prefix + name):
+            return _uevent(self.get_in(name, "uevent")).get("INTERFACE")
+        return None
+
+    def get_in(self, sub: str, name: str) -> str | None:
+        return self.reader.text(self.prefix + sub + os.sep + name)
+
+    def resolve(self, root: str, name: str) -> str:
+        """Path to follow for link ``name``, kept inside a recorded tree."""
+        target = None if name in self.entries else self.link_target(name)
+        if target is None:
+            return _in_tree(root, self.prefix + name)
+        if os.path.isabs(target):
+            return os.path.join(root, target.lstrip(os.sep))
+        return os.path.normpath(self.prefix + target)
 
 
 # --- links -------------------------------------------------------------------
@@ -236,8 +266,8 @@ def _read_link(d: _Dir, name: str, statistics: Collection[str]) -> LinkFacts:
             value = _int(sd.get(stat))
             if value is not None:
                 stats[stat] = value
-    lowers = sorted(n.partition("_")[2] for n in d.entries if n.startswith(("lower_", "slave_")))
-    uppers = sorted(n.partition("_")[2] for n in d.entries if n.startswith("upper_"))
+    lowers = sorted(n.partition("_")[2] for n in d.names if n.startswith(("lower_", "slave_")))
+    uppers = sorted(n.partition("_")[2] for n in d.names if n.startswith("upper_"))
     return LinkFacts(
         name=name,
         ifindex=_first(_int(d.get("ifindex")), _int(uevent.get("IFINDEX"))),
@@ -251,7 +281,7 @@ def _read_link(d: _Dir, name: str, statistics: Collection[str]) -> LinkFacts:
         address=_strip(d.get("address")),
         speed_mbps=speed if speed is not None and speed >= 0 else None,
         duplex=duplex if duplex in ("full", "half") else None,
-        master=d.reader.link_name(os.path.join(d.path, "master")) if "master" in d else None,
+        master=d.link_name("master"),
         lowers=tuple(lowers),
         uppers=tuple(uppers),
         statistics=stats,
@@ -394,13 +424,13 @@ def _read_bridge(
     bd = d.sub("bridge")
     b = bd if bd is not None else _Dir(reader, os.path.join(d.path, "bridge"))
     ports: list[BridgePortFacts] = []
-    brif = d.sub("brif")
-    for port in sorted(brif.entries) if brif is not None else ():
+    brif = d.sub("brif") or _Dir(reader, d.prefix + "brif")
+    for port in sorted(brif.names):
         pd = ifaces.get(port)
-        pdir = pd.sub("brport") if pd is not None else None
-        if pdir is None:
-            # brif/PORT is a symlink to PORT/brport, or a copied directory.
-            pdir = _Dir(reader, _in_tree(root, os.path.join(d.path, "brif", port)))
+        # PORT/brport, else what brif/PORT links to (or a copied directory).
+        pdir = (pd.sub("brport") if pd is not None else None) or _Dir(
+            reader, brif.resolve(root, port)
+        )
         ports.append(_read_bridge_port(pdir, port, name))
     return BridgeFacts(
         name=name,
@@ -470,14 +500,16 @@ def read_tree(root: Path = Path("/"), *, statistics: bool | Collection[str] = Tr
 
     ifaces: dict[str, _Dir] = {}
     links: dict[str, LinkFacts] = {}
-    for name, entry in sorted(reader.entries(net).items()):
+    net_dir = _Dir(reader, net)
+    for fname, entry in sorted(reader.entries(net).items()):
+        name = fname.removesuffix(_LINK_SUFFIX)
         try:
-            is_iface = entry.is_dir() or entry.is_symlink()
+            is_iface = entry.is_dir() or entry.is_symlink() or name != fname
         except OSError:
             is_iface = False
-        if not is_iface:
+        if not is_iface or name in ifaces:
             continue
-        d = _Dir(reader, _in_tree(base, os.path.join(net, name)))
+        d = _Dir(reader, net_dir.resolve(base, name))
         ifaces[name] = d
         links[name] = _read_link(d, name, wanted)
 
@@ -516,6 +548,9 @@ def read_tree(root: Path = Path("/"), *, statistics: bool | Collection[str] = Tr
         name: _build_vlan(name, entries.get(name), devs.get(name), links.get(name))
         for name in sorted(vlan_names)
     }
+    for name in vlans.keys() & links.keys():
+        if links[name].kind is None:  # no uevent in the tree: /proc says it is a VLAN
+            links[name] = dataclasses.replace(links[name], kind="vlan")
 
     return KernelFacts(
         root=base,
