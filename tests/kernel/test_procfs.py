@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -15,8 +16,15 @@ from hypothesis import strategies as st
 
 from hvnet.kernel.facts import BondProcInfo, LacpPortState, to_json_dict
 from hvnet.kernel.procfs import (
+    attr_bool,
+    attr_centiseconds,
+    attr_enum,
+    attr_hex,
+    attr_int,
+    attr_str,
     bond_mode_from_text,
     parse_bonding,
+    parse_uevent,
     parse_vlan_config,
     parse_vlan_dev,
     parse_vlan_name_type,
@@ -355,6 +363,43 @@ def test_never_crashes_on_plausible_lines(pieces: list[str]) -> None:
     text = "\n".join(pieces)
     json.dumps(to_json_dict(parse_bonding(text)))
     parse_vlan_dev(text.replace("Slave Interface", "Device"))
+
+
+# --- sysfs attribute values ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("func", "text", "want"),
+    [
+        (attr_int, "1500\n", 1500),
+        (attr_int, "-1\n", -1),
+        (attr_int, "0x8001\n", 0x8001),
+        (attr_int, "", None),
+        (attr_int, None, None),
+        (attr_int, "9" * 5000, None),
+        (attr_hex, "0x1\n", 1),
+        (attr_hex, "ff", 255),
+        (attr_hex, "zz", None),
+        (attr_bool, "1\n", True),
+        (attr_bool, "0\n", False),
+        (attr_bool, "", None),
+        (attr_enum, "802.3ad 4\n", "802.3ad"),
+        (attr_enum, "layer2+3 2\n", "layer2+3"),
+        (attr_enum, "active\n", "active"),
+        (attr_enum, "\n", None),
+        (attr_centiseconds, "1500\n", 15.0),
+        (attr_centiseconds, "30000\n", 300.0),
+        (attr_centiseconds, "x", None),
+        (attr_str, "  \n", None),
+        (
+            parse_uevent,
+            "DEVTYPE=vlan\nINTERFACE=bond0.100\njunk\n",
+            {"DEVTYPE": "vlan", "INTERFACE": "bond0.100"},
+        ),
+    ],
+)
+def test_sysfs_attribute_values(func: Any, text: str | None, want: object) -> None:
+    assert func(text) == want
 
 
 # --- VLAN ---------------------------------------------------------------------------

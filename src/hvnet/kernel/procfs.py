@@ -1,4 +1,4 @@
-"""Pure parsers for ``/proc/net/bonding/*`` and ``/proc/net/vlan/*``.
+"""Pure parsers for ``/proc/net/bonding/*``, ``/proc/net/vlan/*`` and sysfs values.
 
 The bonding file is the only place that shows the 802.3ad aggregator, churn
 state and LACP partner in one read, and it is what support bundles capture.
@@ -25,7 +25,20 @@ from hvnet.kernel.facts import (
     VlanProcEntry,
 )
 
-__all__ = ["bond_mode_from_text", "parse_bonding", "parse_vlan_config", "parse_vlan_dev"]
+__all__ = [
+    "attr_bool",
+    "attr_centiseconds",
+    "attr_enum",
+    "attr_hex",
+    "attr_int",
+    "attr_str",
+    "bond_mode_from_text",
+    "parse_bonding",
+    "parse_uevent",
+    "parse_vlan_config",
+    "parse_vlan_dev",
+    "parse_vlan_name_type",
+]
 
 # ``bond_mode_name()`` texts; matched case-insensitively on a prefix so that a
 # vendor suffix cannot break the mapping.
@@ -401,3 +414,69 @@ def parse_vlan_dev(text: str) -> VlanProcDev:
         key, value = kv if kv is not None else (line, "")
         _put_extra(extra, key, value)
     return VlanProcDev(**fields, ingress_map=ingress, egress_map=egress, extra=extra)
+
+
+# --- sysfs attribute values ----------------------------------------------------
+# One sysfs file holds one value; these turn its text (``None`` if unreadable)
+# into a typed value or ``None``, never raising.
+
+
+def attr_str(text: str | None) -> str | None:
+    """Trimmed text; an empty file (e.g. ``active_slave`` with none) is ``None``."""
+    if text is None:
+        return None
+    value = text.strip()
+    return value or None
+
+
+def attr_int(text: str | None) -> int | None:
+    """Decimal (or ``0x`` hex) integer; int() itself ignores the trailing newline."""
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return int(text, 16) if text.strip().lower().startswith("0x") else None
+    except ValueError:
+        return None
+
+
+def attr_hex(text: str | None) -> int | None:
+    """Hex with or without ``0x`` (``port_id`` prints ``0x8001``, masks ``0x0``)."""
+    value = attr_str(text)
+    return None if value is None else attr_int(value if value[:2].lower() == "0x" else "0x" + value)
+
+
+def attr_bool(text: str | None) -> bool | None:
+    """``0``/``1`` flag files (``carrier``, ``learning``, ...)."""
+    value = attr_int(text)
+    return None if value is None else value != 0
+
+
+def attr_enum(text: str | None) -> str | None:
+    """sysfs enum files print ``name number`` (``802.3ad 4``): keep the name."""
+    value = attr_str(text)
+    if value is None:
+        return None
+    parts = value.split()
+    if len(parts) >= 2 and parts[-1].lstrip("-").isdigit():
+        return " ".join(parts[:-1])
+    return value
+
+
+def attr_centiseconds(text: str | None) -> float | None:
+    """Bridge timers are printed in centiseconds (USER_HZ 100): return seconds."""
+    value = attr_int(text)
+    return None if value is None else value / 100.0
+
+
+def parse_uevent(text: str | None) -> dict[str, str]:
+    """``KEY=value`` lines of a ``uevent`` file (DEVTYPE, INTERFACE, IFINDEX)."""
+    out: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key.strip()] = value.strip()
+    return out

@@ -37,7 +37,14 @@ from hvnet.kernel.facts import (
     VlanProcEntry,
 )
 from hvnet.kernel.procfs import (
+    attr_bool,
+    attr_centiseconds,
+    attr_enum,
+    attr_hex,
+    attr_int,
+    attr_str,
     parse_bonding,
+    parse_uevent,
     parse_vlan_config,
     parse_vlan_dev,
     parse_vlan_name_type,
@@ -106,85 +113,8 @@ class _Reader:
         return data.decode("utf-8", errors="replace")
 
 
-def _strip(text: str | None) -> str | None:
-    if text is None:
-        return None
-    value = text.strip()
-    return value or None
-
-
-def _int(text: str | None) -> int | None:
-    """Decimal (or ``0x`` hex) integer; int() itself ignores the trailing newline."""
-    if text is None:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return int(text, 16) if text.strip().lower().startswith("0x") else None
-    except ValueError:
-        return None
-
-
-def _hex(text: str | None) -> int | None:
-    """Hex with or without ``0x`` (``port_id`` prints ``0x8001``, masks ``0x0``)."""
-    value = _strip(text)
-    return None if value is None else _int(value if value[:2].lower() == "0x" else "0x" + value)
-
-
-def _bool(text: str | None) -> bool | None:
-    value = _int(text)
-    return None if value is None else value != 0
-
-
-def _enum(text: str | None) -> str | None:
-    """sysfs enum files print ``name number`` (``802.3ad 4``): keep the name."""
-    value = _strip(text)
-    if value is None:
-        return None
-    parts = value.split()
-    if len(parts) >= 2 and parts[-1].lstrip("-").isdigit():
-        return " ".join(parts[:-1])
-    return value
-
-
-def _centi(text: str | None) -> float | None:
-    """Bridge timers are printed in centiseconds (USER_HZ 100): return seconds."""
-    value = _int(text)
-    return None if value is None else value / 100.0
-
-
-def _uevent(text: str | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in (text or "").splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            out[key.strip()] = value.strip()
-    return out
-
-
-def _in_tree(root: str, path: str) -> str:
-    """Keep an absolute symlink of a recorded tree inside the tree.
-
-    Bundlers may store ``sys/class/net/eth0 -> /sys/devices/...``; followed as is,
-    that would read the *examining* host's sysfs instead of the bundle's.
-    """
-    if os.path.abspath(root) == os.sep:
-        return path
-    try:
-        target = os.readlink(path)
-    except OSError:
-        return path
-    return os.path.join(root, target.lstrip(os.sep)) if os.path.isabs(target) else path
-
-
-def _first(*values: int | None) -> int | None:
-    return next((v for v in values if v is not None), None)
-
-
 def _port_state(text: str | None) -> LacpPortState | None:
-    value = _int(text)
+    value = attr_int(text)
     return LacpPortState.from_int(value) if value is not None and 0 <= value <= 255 else None
 
 
@@ -224,26 +154,30 @@ class _Dir:
                 return os.readlink(self.prefix + name)
             except OSError:
                 return None
-        return _strip(self.get(name + _LINK_SUFFIX))
+        return attr_str(self.get(name + _LINK_SUFFIX))
 
     def link_name(self, name: str) -> str | None:
         """Interface a link points to: target basename, or a copied dir's uevent."""
         target = self.link_target(name)
         if target is not None:
             return os.path.basename(target.rstrip("/")) or None
-        if name in self.entries and os.path.isdir(self.prefix + name):
-            return _uevent(self.get_in(name, "uevent")).get("INTERFACE")
+        if name in self.entries:
+            uevent = self.reader.text(self.prefix + name + os.sep + "uevent")
+            return parse_uevent(uevent).get("INTERFACE")
         return None
 
-    def get_in(self, sub: str, name: str) -> str | None:
-        return self.reader.text(self.prefix + sub + os.sep + name)
-
     def resolve(self, root: str, name: str) -> str:
-        """Path to follow for link ``name``, kept inside a recorded tree."""
-        target = None if name in self.entries else self.link_target(name)
-        if target is None:
-            return _in_tree(root, self.prefix + name)
+        """Path to follow for link ``name``, kept inside a recorded tree.
+
+        Bundlers may store absolute links (``eth0 -> /sys/devices/...``); followed
+        as is they would read the *examining* host's sysfs, so they are re-rooted.
+        """
+        target = self.link_target(name)
+        if target is None or (name in self.entries and not os.path.isabs(target)):
+            return self.prefix + name  # plain directory, or a symlink the OS follows
         if os.path.isabs(target):
+            if os.path.abspath(root) == os.sep:
+                return self.prefix + name
             return os.path.join(root, target.lstrip(os.sep))
         return os.path.normpath(self.prefix + target)
 
@@ -252,33 +186,33 @@ class _Dir:
 
 
 def _read_link(d: _Dir, name: str, statistics: Collection[str]) -> LinkFacts:
-    uevent = _uevent(d.get("uevent"))
+    uevent = parse_uevent(d.get("uevent"))
     kind = uevent.get("DEVTYPE")
     if kind is None:
         kind = "bond" if "bonding" in d else "bridge" if "bridge" in d else None
-    speed = _int(d.get("speed"))
-    duplex = _strip(d.get("duplex"))
+    speed = attr_int(d.get("speed"))
+    duplex = attr_str(d.get("duplex"))
     stats: dict[str, int] = {}
     sd = d.sub("statistics") if statistics else None
     if sd is not None:
         wanted = sorted(sd.entries) if "*" in statistics else statistics
         for stat in wanted:
-            value = _int(sd.get(stat))
+            value = attr_int(sd.get(stat))
             if value is not None:
                 stats[stat] = value
     lowers = sorted(n.partition("_")[2] for n in d.names if n.startswith(("lower_", "slave_")))
     uppers = sorted(n.partition("_")[2] for n in d.names if n.startswith("upper_"))
     return LinkFacts(
         name=name,
-        ifindex=_first(_int(d.get("ifindex")), _int(uevent.get("IFINDEX"))),
-        iflink=_int(d.get("iflink")),
+        ifindex=attr_int(d.get("ifindex") or uevent.get("IFINDEX")),
+        iflink=attr_int(d.get("iflink")),
         kind=kind,
-        type=_int(d.get("type")),
-        operstate=_strip(d.get("operstate")),
-        carrier=_bool(d.get("carrier")),
-        carrier_changes=_int(d.get("carrier_changes")),
-        mtu=_int(d.get("mtu")),
-        address=_strip(d.get("address")),
+        type=attr_int(d.get("type")),
+        operstate=attr_str(d.get("operstate")),
+        carrier=attr_bool(d.get("carrier")),
+        carrier_changes=attr_int(d.get("carrier_changes")),
+        mtu=attr_int(d.get("mtu")),
+        address=attr_str(d.get("address")),
         speed_mbps=speed if speed is not None and speed >= 0 else None,
         duplex=duplex if duplex in ("full", "half") else None,
         master=d.link_name("master"),
@@ -295,13 +229,13 @@ def _read_bond_slave(d: _Dir, name: str, bond: str | None) -> BondSlaveFacts:
     return BondSlaveFacts(
         name=name,
         bond=bond,
-        state=_strip(d.get("state")),
-        mii_status=_strip(d.get("mii_status")),
-        link_failure_count=_int(d.get("link_failure_count")),
-        perm_hwaddr=_strip(d.get("perm_hwaddr")),
-        queue_id=_int(d.get("queue_id")),
-        prio=_int(d.get("prio")),
-        ad_aggregator_id=_int(d.get("ad_aggregator_id")),
+        state=attr_str(d.get("state")),
+        mii_status=attr_str(d.get("mii_status")),
+        link_failure_count=attr_int(d.get("link_failure_count")),
+        perm_hwaddr=attr_str(d.get("perm_hwaddr")),
+        queue_id=attr_int(d.get("queue_id")),
+        prio=attr_int(d.get("prio")),
+        ad_aggregator_id=attr_int(d.get("ad_aggregator_id")),
         ad_actor_oper_port_state=_port_state(d.get("ad_actor_oper_port_state")),
         ad_partner_oper_port_state=_port_state(d.get("ad_partner_oper_port_state")),
     )
@@ -338,11 +272,11 @@ _PROC_SHARED = (
 def _sysfs_bond_fields(d: _Dir) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for attr, fname in _BOND_INT.items():
-        fields[attr] = _int(d.get(fname))
+        fields[attr] = attr_int(d.get(fname))
     for fname in _BOND_ENUM:
-        fields[fname] = _enum(d.get(fname))
+        fields[fname] = attr_enum(d.get(fname))
     for fname in _BOND_STR:
-        fields[fname] = _strip(d.get(fname))
+        fields[fname] = attr_str(d.get(fname))
     slaves = d.get("slaves")
     fields["slaves"] = None if slaves is None else tuple(slaves.split())
     targets = d.get("arp_ip_target")
@@ -399,21 +333,21 @@ _PORT_FLAGS = (
 
 
 def _read_bridge_port(d: _Dir, name: str, bridge: str | None) -> BridgePortFacts:
-    state = _int(d.get("state"))
-    flags = {flag: _bool(d.get(flag)) for flag in _PORT_FLAGS}
+    state = attr_int(d.get("state"))
+    flags = {flag: attr_bool(d.get(flag)) for flag in _PORT_FLAGS}
     return BridgePortFacts(
         name=name,
         bridge=bridge,
-        path_cost=_int(d.get("path_cost")),
-        priority=_int(d.get("priority")),
-        port_id=_hex(d.get("port_id")),
-        port_no=_hex(d.get("port_no")),
+        path_cost=attr_int(d.get("path_cost")),
+        priority=attr_int(d.get("priority")),
+        port_id=attr_hex(d.get("port_id")),
+        port_no=attr_hex(d.get("port_no")),
         state=state,
         state_name=BRIDGE_PORT_STATES.get(state) if state is not None else None,
-        designated_root=_strip(d.get("designated_root")),
-        designated_bridge=_strip(d.get("designated_bridge")),
-        designated_port=_int(d.get("designated_port")),
-        designated_cost=_int(d.get("designated_cost")),
+        designated_root=attr_str(d.get("designated_root")),
+        designated_bridge=attr_str(d.get("designated_bridge")),
+        designated_port=attr_int(d.get("designated_port")),
+        designated_cost=attr_int(d.get("designated_cost")),
         **flags,
     )
 
@@ -434,21 +368,21 @@ def _read_bridge(
         ports.append(_read_bridge_port(pdir, port, name))
     return BridgeFacts(
         name=name,
-        stp_state=_int(b.get("stp_state")),
-        priority=_int(b.get("priority")),
-        forward_delay_s=_centi(b.get("forward_delay")),
-        hello_time_s=_centi(b.get("hello_time")),
-        max_age_s=_centi(b.get("max_age")),
-        ageing_time_s=_centi(b.get("ageing_time")),
-        bridge_id=_strip(b.get("bridge_id")),
-        root_id=_strip(b.get("root_id")),
-        root_port=_int(b.get("root_port")),
-        root_path_cost=_int(b.get("root_path_cost")),
-        topology_change=_bool(b.get("topology_change")),
-        vlan_filtering=_bool(b.get("vlan_filtering")),
-        vlan_protocol=_strip(b.get("vlan_protocol")),
-        default_pvid=_int(b.get("default_pvid")),
-        group_fwd_mask=_hex(b.get("group_fwd_mask")),
+        stp_state=attr_int(b.get("stp_state")),
+        priority=attr_int(b.get("priority")),
+        forward_delay_s=attr_centiseconds(b.get("forward_delay")),
+        hello_time_s=attr_centiseconds(b.get("hello_time")),
+        max_age_s=attr_centiseconds(b.get("max_age")),
+        ageing_time_s=attr_centiseconds(b.get("ageing_time")),
+        bridge_id=attr_str(b.get("bridge_id")),
+        root_id=attr_str(b.get("root_id")),
+        root_port=attr_int(b.get("root_port")),
+        root_path_cost=attr_int(b.get("root_path_cost")),
+        topology_change=attr_bool(b.get("topology_change")),
+        vlan_filtering=attr_bool(b.get("vlan_filtering")),
+        vlan_protocol=attr_str(b.get("vlan_protocol")),
+        default_pvid=attr_int(b.get("default_pvid")),
+        group_fwd_mask=attr_hex(b.get("group_fwd_mask")),
         ports=tuple(ports),
     )
 
