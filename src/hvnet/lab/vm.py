@@ -32,6 +32,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import weakref
 from collections.abc import Mapping, Sequence
@@ -67,7 +68,11 @@ def _close_all() -> None:
 
 
 def _set_pdeathsig() -> None:
-    """In the qemu child: die with the parent, so a killed test run leaves no qemu behind."""
+    """In the qemu child: die with the parent, so a killed test run leaves no qemu behind.
+
+    Only used when the VM is started from the main thread: the kernel delivers the signal
+    when the *thread* that forked exits, which for a worker thread would be far too early.
+    """
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):
@@ -183,7 +188,9 @@ class LabVM:
                 stdin=subprocess.DEVNULL,
                 stdout=qemu_log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_set_pdeathsig,
+                preexec_fn=_set_pdeathsig
+                if threading.current_thread() is threading.main_thread()
+                else None,
             )
         _live.add(self)
         try:
@@ -344,13 +351,16 @@ class LabVM:
     ) -> LabResult:
         """Run Python source in the guest with :attr:`python` (the project's venv by default).
 
-        ``cwd`` defaults to the host's current directory (the same path exists in the guest).
-        Expect 2-4 s of interpreter start-up under TCG.
+        ``cwd`` defaults to the host's current directory (the same path exists in the guest)
+        and the host's ``PYTHONPATH`` is passed on, so the guest imports what the host
+        imports. Expect 2-4 s of interpreter start-up under TCG.
         """
         script = self.write_file(f"{next_job_id()}.py", code)
+        full_env = {k: v for k, v in os.environ.items() if k == "PYTHONPATH"}
+        full_env.update(env or {})
         try:
             return self.run(
-                [self.python, str(script), *args], timeout=timeout, env=env,
+                [self.python, str(script), *args], timeout=timeout, env=full_env,
                 cwd=cwd if cwd is not None else os.getcwd(), check=check,
             )  # fmt: skip
         finally:
