@@ -482,9 +482,15 @@ def read_tree(root: Path = Path("/"), *, statistics: bool | Collection[str] = Tr
         name: _build_vlan(name, entries.get(name), devs.get(name), links.get(name))
         for name in sorted(vlan_names)
     }
+    # Trees without uevent / master links: fill from the masters' own listings.
     for name in vlans.keys() & links.keys():
-        if links[name].kind is None:  # no uevent in the tree: /proc says it is a VLAN
+        if links[name].kind is None:
             links[name] = dataclasses.replace(links[name], kind="vlan")
+    owners = {p.name: br for br, facts in bridges.items() for p in facts.ports}
+    owners.update({s: bond for bond, facts in bonds.items() for s in facts.slaves or ()})
+    for port, owner in owners.items():
+        if port in links and links[port].master is None:
+            links[port] = dataclasses.replace(links[port], master=owner)
 
     return KernelFacts(
         root=base,
