@@ -21,6 +21,7 @@ comments in the generated config). The standard loopback stanza is the only exce
 from __future__ import annotations
 
 import difflib
+import gc
 import os
 import re
 
@@ -118,6 +119,21 @@ class Importer:
         return draft
 
     def run(self) -> ImportResult:
+        """The whole import, with the cyclic garbage collector paused.
+
+        The importer builds only acyclic data (tuples, drafts holding lists), so collections
+        triggered by the ~100 000 allocations of a 40 000-line file free nothing and cost a
+        quarter of the run time (the syntax layer pauses it for the same reason).
+        """
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run()
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _run(self) -> ImportResult:
         self._problems_and_directives()
         stanzas = self._usable_stanzas()
         for stanza in stanzas:

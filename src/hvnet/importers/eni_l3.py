@@ -19,6 +19,7 @@ from ipaddress import (
     IPv6Address,
     IPv6Interface,
     ip_address,
+    ip_interface,
 )
 
 from hvnet.eni.syntax import Option, Stanza
@@ -204,6 +205,12 @@ class L3Reader:
         self, stanza: Stanza, option: Option, word: str, masks: list[tuple[int, Option]]
     ) -> IPInterface | None:
         host, slash, length = word.partition("/")
+        family = "inet6" if ":" in host else "inet"
+        if slash and not masks and stanza.family in (None, family):
+            try:  # the common case, one parse: "A/LEN" with no netmask to compare with
+                return ip_interface(word)
+            except ValueError:
+                pass  # the slow path below says what is wrong
         try:
             address = ip_address(host)
         except ValueError:

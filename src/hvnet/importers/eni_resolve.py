@@ -19,7 +19,7 @@ from hvnet.eni.syntax import Location, Option
 from hvnet.importers import NoteKind
 from hvnet.importers.eni_draft import Draft, dotted_vid
 from hvnet.importers.eni_hooks import Action
-from hvnet.importers.eni_l2 import L2Reader
+from hvnet.importers.eni_l2 import L2Reader, bond_options_of, bridge_options_of
 from hvnet.importers.eni_notes import NoteBook, header_text, option_text
 from hvnet.model import Dns, Host, Link, LinkKind
 from hvnet.options import (
@@ -430,7 +430,7 @@ class Resolver:
                 "min_links",
                 f"min_links above the {len(slaves)} slave(s) keeps the bond down; not imported",
             )
-        return BondOptions.model_validate({k: v for k, (v, _) in values.items()})
+        return bond_options_of(tuple((k, v) for k, (v, _) in values.items()))
 
     def _bridge_options(self, draft: Draft) -> BridgeOptions:
         if draft.kind is not LinkKind.BRIDGE:
@@ -446,15 +446,16 @@ class Resolver:
                         f"{port} is not a port of {draft.name}; not imported",
                         NoteKind.INCONSISTENT,
                     )
-        return BridgeOptions.model_validate({k: v for k, (v, _) in draft.bridge_options.items()})
+        return bridge_options_of(tuple((k, v) for k, (v, _) in draft.bridge_options.items()))
 
     # -- after building ----------------------------------------------------------------------
 
     def _not_brought_up(self, links: dict[str, Link]) -> None:
+        up = self.marked | set(self.masters)  # slaves and ports come up with their master
         for draft in self.drafts.values():
             link = links[draft.name]
             upper = draft.kind is not LinkKind.NIC or link.has_host_address
-            if draft.stanzas and upper and draft.name not in self.marked | set(self.masters):
+            if draft.stanzas and upper and draft.name not in up:
                 stanza = draft.stanzas[0]
                 self.notes.add(
                     stanza.location,
