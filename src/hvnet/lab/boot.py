@@ -13,9 +13,11 @@ be read, tested and tweaked in one place. Design points:
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,14 +37,38 @@ def qemu_escape(value: Path | str) -> str:
     return str(value).replace(",", ",,")
 
 
+STALE_SECONDS = 3600.0
+
+
 def make_rundir() -> Path:
-    """A fresh per-boot directory; its path goes on the kernel command line, so no spaces."""
+    """A fresh per-boot directory; its path goes on the kernel command line, so no spaces.
+
+    The directory records its owner's pid; leftovers of owners that died without cleaning
+    up (SIGKILL) are swept once they are an hour old (kept failures stay that long too).
+    """
     for base in (None, "/tmp"):
         d = Path(tempfile.mkdtemp(prefix="hvnet-lab-", dir=base))
         if not any(c.isspace() for c in str(d)):
+            (d / "owner.pid").write_text(f"{os.getpid()}\n")
+            sweep_stale_rundirs(d.parent)
             return d
         shutil.rmtree(d)
     raise LabError("no temporary directory without whitespace for the lab share")
+
+
+def sweep_stale_rundirs(parent: Path) -> None:
+    """Remove ``hvnet-lab-*`` run directories whose owner process is gone for an hour."""
+    now = time.time()
+    for d in parent.glob("hvnet-lab-*"):
+        try:
+            pid = int((d / "owner.pid").read_text())
+            if now - d.stat().st_mtime < STALE_SECONDS:
+                continue
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except (OSError, ValueError):
+            continue
 
 
 def fresh_run_allowed(must_see: Iterable[Path]) -> bool:

@@ -88,6 +88,7 @@ class LabVM:
     the venv and the current directory always are). ``accel`` forces ``"kvm"``/``"tcg"``
     (else ``HVNET_LAB_ACCEL`` or a quick KVM probe decides). ``keep`` keeps the run
     directory (console log, share) after power-off; ``HVNET_LAB_KEEP=1`` does the same.
+    ``cpus`` defaults to 2 on hosts with at least 4 cores, else 1.
     """
 
     def __init__(
@@ -95,7 +96,7 @@ class LabVM:
         nics: int = 4,
         *,
         memory_mb: int = 768,
-        cpus: int = 2,
+        cpus: int | None = None,
         accel: str | None = None,
         boot_timeout: float | None = None,
         python: str | None = None,
@@ -108,7 +109,9 @@ class LabVM:
             raise ValueError("nics must be between 1 and 16")
         self.nics = nics
         self.memory_mb = memory_mb
-        self.cpus = cpus
+        # Multi-threaded TCG wants a free host core per vCPU; on a 2-core host a second
+        # vCPU made every job slower (contention), so use two only on roomier hosts.
+        self.cpus = cpus if cpus is not None else (2 if (os.cpu_count() or 1) >= 4 else 1)
         self.python = python or sys.executable
         self.visible = [Path(p) for p in visible]
         self.keep = os.environ.get("HVNET_LAB_KEEP") == "1" if keep is None else keep
@@ -237,6 +240,8 @@ class LabVM:
             p = self.rundir / name
             if p.exists() and p.stat().st_size:
                 parts += [f"--- {name} ---", p.read_text(errors="replace")[-3000:]]
+        if self.accel == "kvm":
+            parts.append("(KVM guests hang on some nested hosts: try HVNET_LAB_ACCEL=tcg)")
         parts.append(f"(run directory kept: {self.rundir})")
         return "\n".join(parts)
 
