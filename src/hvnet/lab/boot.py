@@ -8,7 +8,8 @@ be read, tested and tweaked in one place. Design points:
 * the per-boot share (tag ``hvshare``) is mounted at its *host* path in the guest;
 * NIC ``i`` is netdev ``net{i}`` with MAC :func:`nic_mac` (i), on its own restricted
   user-mode network; it advertises 1000/full so 802.3ad, tlb and alb have a speed to use;
-  ``set_link`` on ``net{i}`` is a cable pull the guest sees as carrier loss.
+  ``set_link`` on ``net{i}`` is a cable pull the guest sees as carrier loss. ``romfile=``
+  drops the PXE option ROM: nothing netboots, and qemu then needs no ``ipxe-qemu`` files.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def qemu_command(spec: BootSpec) -> list[str]:
         cmd += [
             "-netdev", f"user,id=net{i},restrict=on,ipv6=off",
             "-device",
-            f"virtio-net-pci,netdev=net{i},mac={nic_mac(i)},speed=1000,duplex=full",
+            f"virtio-net-pci,netdev=net{i},mac={nic_mac(i)},speed=1000,duplex=full,romfile=",
         ]  # fmt: skip
     return cmd
 
