@@ -220,10 +220,15 @@ class Importer:
     # -- step 1: kinds ----------------------------------------------------------------------
 
     def _kinds(self) -> None:
+        commands: list[tuple[Stanza, Option]] = []  # after the keywords: those decide first
         for draft in list(self.drafts.values()):
-            options = [(o.canonical, o) for s in draft.stanzas for o in s.options]
-            names = {name for name, _ in options}
-            first = {name: o.location for name, o in reversed(options)}
+            first: dict[str, Location] = {}
+            for stanza in draft.stanzas:
+                for option in stanza.options:
+                    first.setdefault(option.canonical, option.location)
+                    if option.canonical in COMMAND_OPTIONS:
+                        commands.append((stanza, option))
+            names = first.keys()
             if "bridge-ports" in names:
                 draft.set_kind(LinkKind.BRIDGE, first["bridge-ports"])
             elif "bond-master" not in names and (names & MEMBERSHIP_KEYWORDS):
@@ -234,10 +239,8 @@ class Importer:
             elif names & {"vlan-raw-device", "vlan-id"}:
                 keyword = sorted(names & {"vlan-raw-device", "vlan-id"})[0]
                 draft.set_kind(LinkKind.VLAN, first[keyword])
-            for stanza in draft.stanzas:
-                for option in stanza.options:
-                    if option.canonical in COMMAND_OPTIONS:
-                        self._command_kinds(stanza, option)
+        for stanza, option in commands:
+            self._command_kinds(stanza, option)
         for draft in list(self.drafts.values()):
             for stanza in draft.stanzas:
                 master = stanza.first("bond-master")

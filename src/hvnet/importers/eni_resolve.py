@@ -33,6 +33,7 @@ from hvnet.options import (
 _VL_KNOWN = re.compile(r"(eth|bond|wlan|em|p[0-9])")
 _VLAN_NAME = re.compile(r"vlan(\d+)")
 Hooks = dict[Location, tuple[Option, list[Action]]]
+_NO_BOND_OPTIONS, _NO_BRIDGE_OPTIONS = BondOptions(), BridgeOptions()
 
 
 class Resolver:
@@ -391,7 +392,7 @@ class Resolver:
 
     def _bond_options(self, draft: Draft) -> BondOptions:
         if draft.kind is not LinkKind.BOND:
-            return BondOptions()
+            return _NO_BOND_OPTIONS
         values = draft.bond_options
         mode = BondMode(values["mode"][0]) if "mode" in values else BondMode.BALANCE_RR
         miimon = values["miimon"][0] if "miimon" in values else 0
@@ -434,7 +435,7 @@ class Resolver:
 
     def _bridge_options(self, draft: Draft) -> BridgeOptions:
         if draft.kind is not LinkKind.BRIDGE:
-            return BridgeOptions()
+            return _NO_BRIDGE_OPTIONS
         ports = {p for p, _ in draft.ports}
         for table in (draft.port_priority, draft.port_cost):
             for port, (_, where) in list(table.items()):
