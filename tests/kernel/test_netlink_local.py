@@ -10,11 +10,12 @@ from __future__ import annotations
 import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from hvnet.compare import compare, failures
-from hvnet.kernel.netlink import read_snapshot
+from hvnet.kernel.netlink import read_bond_sysfs, read_snapshot
 
 from hvtest import load_snippet
 
@@ -79,3 +80,22 @@ def test_model_matches_kernel_and_drift_is_named(netns: str) -> None:
         ("br50", "forward_delay"),
         ("br50", "gateway"),  # the default route went with the address
     ]
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "proc"
+
+
+@pytest.mark.parametrize(
+    "case",
+    sorted(p.name for p in FIXTURES.iterdir() if (p / "sys/class/net/bond0/bonding").is_dir()),
+)
+def test_bond_options_read_from_real_sysfs_captures(case: str) -> None:
+    """Every bonding mode's sysfs files, captured from Debian's kernel, read back as options."""
+    options = read_bond_sysfs("bond0", FIXTURES / case / "sys")
+    mode_text = (FIXTURES / case / "sys/class/net/bond0/bonding/mode").read_text().split()[0]
+    assert options.mode.value == mode_text
+    assert options.miimon is not None
+    if case.startswith("802.3ad"):
+        assert options.ad_actor_sys_prio == 65535 and options.lacp_rate is not None
+    else:
+        assert options.ad_actor_system is None  # empty file outside 802.3ad

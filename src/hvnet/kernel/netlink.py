@@ -49,44 +49,56 @@ def _attr(msg: Any, *path: str) -> Any:
     return node
 
 
+_BOND_ENUMS = frozenset({"mode", "lacp_rate", "arp_validate", "arp_all_targets",
+                         "xmit_hash_policy", "fail_over_mac", "ad_select", "primary_reselect"})
+
+
+def _bond_sysfs_value(name: str, text: str) -> Any:
+    """One sysfs bonding file's text as the model's value; None when empty/unreadable.
+
+    Files print ``name number`` for enums, ``on 1`` for some booleans, and are empty for
+    options that do not apply to the current mode (e.g. the ad_* files outside 802.3ad).
+    """
+    if not text:
+        return () if name in ("arp_ip_target", "ns_ip6_target") else None
+    if name in ("arp_ip_target", "ns_ip6_target"):
+        return tuple(ip_address(t) for t in text.split())
+    if name == "primary":
+        return text
+    words = text.split()
+    if name in _BOND_BOOL:
+        return words[-1] in ("1", "on")
+    if name in _BOND_ENUMS:
+        return words[0]
+    if name == "ad_actor_system":
+        return text.lower()
+    return int(words[0])
+
+
 def read_bond_sysfs(name: str, sys_root: Path = Path("/sys")) -> BondOptions:
-    """Bond options as the kernel reports them in sysfs (every option, defaults included)."""
+    """Bond options as the kernel reports them in sysfs (every option the kernel prints)."""
     base = sys_root / "class" / "net" / name / "bonding"
     values: dict[str, Any] = {}
     for field_name in BondOptions.model_fields:
         try:
             text = (base / field_name).read_text().strip()
-        except OSError:
-            continue
-        if field_name in ("arp_ip_target", "ns_ip6_target"):
-            values[field_name] = tuple(ip_address(t) for t in text.split())
-        elif field_name == "primary":
-            values[field_name] = text or None
-        elif field_name in _BOND_BOOL:
-            values[field_name] = text.split()[-1] in ("1", "on")
-        elif field_name == "ad_actor_system":
-            values[field_name] = text.lower()
-        elif field_name == "num_grat_arp":
-            values[field_name] = int(text)
-        else:
-            word = text.split()[0] if text else ""
-            values[field_name] = (
-                int(word)
-                if word.isdigit()
-                and field_name
-                not in (
-                    "mode",
-                    "lacp_rate",
-                    "arp_validate",
-                    "arp_all_targets",
-                    "xmit_hash_policy",
-                    "fail_over_mac",
-                    "ad_select",
-                    "primary_reselect",
-                )
-                else word
-            )
-    return BondOptions.model_validate(values)
+            value = _bond_sysfs_value(field_name, text)
+        except (OSError, ValueError):
+            continue  # unreadable or unexpected: unknown, like a missing file
+        if value is not None:
+            values[field_name] = value
+    try:
+        return BondOptions.model_validate(values)
+    except ValueError:
+        # A value outside the model's ranges (a newer kernel): keep what validates one by one.
+        good: dict[str, Any] = {}
+        for key, value in values.items():
+            try:
+                BondOptions.model_validate({**good, key: value})
+            except ValueError:
+                continue
+            good[key] = value
+        return BondOptions.model_validate(good)
 
 
 def _bridge_options(data: Any) -> BridgeOptions:
