@@ -192,6 +192,15 @@ class L2Reader:
 
     def stanza(self, stanza: Stanza, draft: Draft) -> set[int]:
         claimed: set[int] = set()
+        for keyword in ("bridge-portprio", "bridge-pathcost") * (draft.kind is LinkKind.BRIDGE):
+            repeated = stanza.get(keyword)[1:]
+            if repeated:
+                self.notes.option(
+                    repeated[0],
+                    f"{keyword} repeated: bridge-utils passes the joined lines to one brctl "
+                    "call, which fails (eni-dialects.md §5.2); every pair imported",
+                    NoteKind.CONVERTED,
+                )
         for index, option in enumerate(stanza.options):
             name = option.canonical
             if name == "bond-master" or name in MEMBERSHIP_KEYWORDS or name in BOND_KEYWORDS:

@@ -155,6 +155,14 @@ class L3Reader:
                 self._dns(option)
             elif name == "autoconf":
                 self._autoconf(stanza, option, draft)
+        repeated = [o for o in stanza.options if o.canonical == "address"][1:]
+        if repeated and stanza.family is not None:
+            self.notes.option(
+                repeated[0],
+                "several address lines in one stanza: ifupdown joins them and fails, "
+                "ifupdown2 adds each; all imported",
+                NoteKind.CONVERTED,
+            )
         if not addresses:
             for _, mask in masks:
                 self.notes.option(mask, "netmask without an address in this stanza")
