@@ -15,7 +15,8 @@ Measured, each as the median of 5 runs after one warm-up run:
   ifupdown2's parser would be the closer peer but it is not installed here, so it is skipped.
 
 Absolute times depend on the machine and its load; the ratio to the peer, measured in the
-same run, is the number to compare across runs.
+same run, is the number to compare across runs, and the pass/fail verdict uses the CPU time
+of the in-process import (the wall time is printed next to it).
 
 Run: ``.venv/bin/python bench/bench_import.py`` (``--repeat N`` for more samples).
 """
@@ -134,9 +135,14 @@ def main() -> int:
             print(f"peer ifquery -i FILE --list:  {peer:7.3f} s  (C, parse only)")
             print(f"ratio import_eni / ifquery:   {in_process / peer:7.1f}x")
         print("peer ifupdown2 parser: not installed, skipped")
-        verdict = "PASS" if in_process < TARGET_IMPORT else "FAIL"
-        print(f"{verdict}: in-process import {in_process:.3f} s vs target {TARGET_IMPORT} s")
-        return 0 if in_process < TARGET_IMPORT else 1
+        # The verdict uses CPU time: on a shared machine the wall time of a 1 s job varies
+        # by a factor of two with other people's load; the CPU time does not.
+        verdict = "PASS" if cpu < TARGET_IMPORT else "FAIL"
+        print(
+            f"{verdict}: in-process import {cpu:.3f} s CPU ({in_process:.3f} s wall) "
+            f"vs target {TARGET_IMPORT} s"
+        )
+        return 0 if cpu < TARGET_IMPORT else 1
 
 
 if __name__ == "__main__":
