@@ -167,3 +167,17 @@ def test_plan_json_is_machine_readable() -> None:
     data = plan(host, snapshot_of(bare_nics(host))).to_json()
     assert data["version"] == 1 and data["operations"] > 10 and not data["empty"]
     assert {"reason", "disruptive", "guests", "actions"} <= set(data["steps"][0])
+
+
+def test_renamed_bridge_takes_its_guests_along() -> None:
+    host = host_a()
+    kernel = dict(host.links)
+    old = kernel.pop("br50")
+    assert isinstance(old, Bridge)
+    kernel["brold"] = replace(old, name="brold")
+    the_plan = plan(
+        host, snapshot_of(kernel, guests={"brold": ("vnet3",)}), Ledger(created={"brold"})
+    )
+    assert "brold" in the_plan.deleted and "br50" in the_plan.created
+    moves = [a.op for a in the_plan.actions if a.op.link == "vnet3"]
+    assert [m.arg("master") for m in moves] == ["br50"]

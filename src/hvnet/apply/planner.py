@@ -185,6 +185,16 @@ class _Planner:
 
     # -- deletions -----------------------------------------------------------------------
 
+    def successor_bridge(self, old: Bridge) -> str | None:
+        """The desired bridge that takes over *old*'s guests: the same name (recreated), or
+        the bridge that now has *old*'s uplink port (a renamed bridge)."""
+        if isinstance(self.want.links.get(old.name), Bridge):
+            return old.name
+        for link in self.want.links.values():
+            if isinstance(link, Bridge) and set(link.port_names) & set(old.port_names):
+                return link.name
+        return None
+
     def plan_deletions(self) -> None:
         doomed: list[Link] = []
         for name, have in self.have.items():
@@ -204,8 +214,12 @@ class _Planner:
                         f"deleting {have.name} would destroy VLAN {upper}, which "
                         f"hvnet does not manage; remove or adopt it first"
                     )
-            if isinstance(have, Bridge) and have.name in self.want.links:
-                self.reattach[have.name] = list(self.snap.guest_ports_of(have.name))
+            if isinstance(have, Bridge) and self.snap.guest_ports_of(have.name):
+                successor = self.successor_bridge(have)
+                if successor is not None:
+                    self.reattach.setdefault(successor, []).extend(
+                        self.snap.guest_ports_of(have.name)
+                    )
             self.deleted.append(have.name)
             self.masters.update({p: None for p in have.lower_names()})
             self.masters[have.name] = None
