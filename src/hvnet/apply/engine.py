@@ -116,8 +116,15 @@ def snapshot_differences(before: KernelSnapshot, after: KernelSnapshot) -> list[
 def _rollback(
     actions: list[Action], succeeded: list[int], indexes: dict[str, int], before: KernelSnapshot
 ) -> tuple[bool, list[AttributeCheck]]:
-    run_undo(actions, succeeded, indexes)
+    """Undo, then compare with the snapshot taken before; undo errors are reported as
+    leftovers (attribute "undo") so an incomplete rollback says what failed and why."""
+    result = run_undo(actions, succeeded, indexes)
     leftovers = snapshot_differences(before, _read_snapshot())
+    if leftovers:
+        leftovers += [
+            AttributeCheck(f.op.link, "undo", f.op.describe(), f.message, Status.FAIL)
+            for f in result.failures
+        ]
     return not leftovers, leftovers
 
 
@@ -196,9 +203,6 @@ def _arm_revert(
     options: ApplyOptions, actions: list[Action], eni: Path | None, ledger_before: dict[str, Any]
 ) -> float:
     """Store the undo of this apply and start a detached watcher that runs it at the deadline."""
-    import subprocess
-    import sys
-
     assert options.confirm_seconds is not None
     deadline = time.time() + options.confirm_seconds
     pending = {
@@ -210,16 +214,37 @@ def _arm_revert(
         "ledger_before": ledger_before,
     }
     write_atomic(options.state_dir / PENDING_FILE, json.dumps(pending) + "\n")
-    subprocess.Popen(
-        [sys.executable, "-m", "hvnet.apply.revert", str(options.state_dir)],
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        close_fds=True,
-        env={**os.environ},
-    )
+    _spawn_watcher(options.state_dir)
     return deadline
+
+
+def _spawn_watcher(state_dir: Path) -> None:
+    """Start the revert watcher as a detached fork of this process.
+
+    A fork, not a new interpreter: the watcher must be able to revert as soon as the window
+    closes, and starting Python and importing pyroute2 again can take seconds on a slow or
+    emulated machine. It leaves our session (setsid), so losing the SSH connection that ran
+    the apply does not kill it; the grandchild is adopted by init.
+    """
+    pid = os.fork()
+    if pid:
+        os.waitpid(pid, 0)  # the intermediate child exits at once
+        return
+    try:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        # Drop every inherited descriptor: above all the apply lock, which the parent
+        # still holds and which a shared open file would keep locked for us too.
+        os.closerange(3, 65536)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        from hvnet.apply.revert import watch
+
+        watch(state_dir)
+    finally:
+        os._exit(0)
 
 
 def confirm(state_dir: Path) -> bool:

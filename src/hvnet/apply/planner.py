@@ -325,6 +325,7 @@ class _Planner:
         heavy = changed & (NEEDS_EMPTY_BOND | NEEDS_DOWN_BOND)
         if heavy:
             empty = bool(changed & NEEDS_EMPTY_BOND)
+            rt_up = bool(self.rt.get(want.name) and self.rt[want.name].admin_up)
             actions: list[tuple[Op, list[Op]]] = [
                 (
                     op(Verb.LINK_SET, want.name, state="down"),
@@ -351,13 +352,18 @@ class _Planner:
                         kind="bond",
                         **dict(bond_args(want.options, heavy)),
                     ),
+                    # Self-sufficient undo: the bond must be down for these options, and it
+                    # is only if the step's first operation succeeded, which a rollback
+                    # cannot assume.
                     [
+                        op(Verb.LINK_SET, want.name, state="down"),
                         op(
                             Verb.LINK_SET,
                             want.name,
                             kind="bond",
                             **dict(bond_args(have.options, heavy, include_unset=True)),
-                        )
+                        ),
+                        *([op(Verb.LINK_SET, want.name, state="up")] if rt_up else []),
                     ],
                 )
             )
