@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from hvnet.apply.ledger import Ledger, apply_lock, load_ledger, save_ledger
-from hvnet.apply.ops import Action, Op, Plan, op_from_json
+from hvnet.apply.ops import Action, Op, Plan, Verb, op, op_from_json
+from hvnet.apply.planner import PlanError
 from hvnet.apply.planner import plan as make_plan
 from hvnet.compare import AttributeCheck, Status, compare, failures
 from hvnet.fsutil import write_atomic
@@ -77,10 +78,10 @@ def run_undo(actions: list[Action], succeeded: list[int], indexes: dict[str, int
     undo: list[Op] = []
     for position in sorted(succeeded, reverse=True):
         undo.extend(actions[position].undo)
-    for op in undo:  # links the undo recreates keep the index they had
-        index = op.arg("index")
+    for undo_op in undo:  # links the undo recreates keep the index they had
+        index = undo_op.arg("index")
         if index is not None:
-            indexes[op.link] = int(index)
+            indexes[undo_op.link] = int(index)
     return NetlinkExecutor(indexes, keep_going=True).run(undo)
 
 
@@ -121,11 +122,34 @@ def _rollback(
     result = run_undo(actions, succeeded, indexes)
     leftovers = snapshot_differences(before, _read_snapshot())
     if leftovers:
+        # Operations sent in the same batch as a failed one still ran, possibly on objects
+        # other than the plan assumed; their undo cannot be exact then. Converge back to the
+        # snapshot with the planner itself (it knows every attribute the snapshot holds).
+        _converge_back(before)
+        leftovers = snapshot_differences(before, _read_snapshot())
+    if leftovers:
         leftovers += [
             AttributeCheck(f.op.link, "undo", f.op.describe(), f.message, Status.FAIL)
             for f in result.failures
         ]
     return not leftovers, leftovers
+
+
+def _converge_back(before: KernelSnapshot) -> None:
+    """Plan and run the way from the current kernel back to *before* (best effort)."""
+    now = _read_snapshot()
+    created_since = set(now.host.links) - set(before.host.links)
+    try:
+        repair = make_plan(before.host, now, Ledger(created=created_since))
+    except PlanError:
+        return
+    ops = [a.op for a in repair.actions]
+    for bridge, ports in before.guest_ports.items():
+        for port in ports:
+            runtime = now.runtime.get(port)
+            if runtime is not None and runtime.master != bridge:
+                ops.append(op(Verb.LINK_SET, port, master=bridge))
+    NetlinkExecutor(_indexes(now, repair), keep_going=True).run(ops)
 
 
 def _update_ledger(ledger: Ledger, host: Host, the_plan: Plan) -> None:
@@ -267,9 +291,9 @@ def revert_pending(state_dir: Path, reason: str) -> list[OpFailure]:
             return []
         undo = [op_from_json(o) for o in pending.get("undo", [])]
         indexes = _indexes(_read_snapshot())
-        for op in undo:
-            if op.arg("index") is not None:
-                indexes[op.link] = int(op.arg("index"))
+        for undo_op in undo:
+            if undo_op.arg("index") is not None:
+                indexes[undo_op.link] = int(undo_op.arg("index"))
         result = NetlinkExecutor(indexes, keep_going=True).run(undo)
         if isinstance(pending.get("ledger_before"), dict):
             write_atomic(

@@ -333,7 +333,9 @@ class _Planner:
                 )
             ]
             if empty:
-                for s in slaves_now:
+                # Released last-first, so that the undo re-enslaves them first-first: the
+                # first slave enslaved gives the bond (and its VLANs) their MAC address.
+                for s in reversed(slaves_now):
                     actions.append(
                         (
                             op(Verb.LINK_SET, s, master=None),
@@ -404,9 +406,14 @@ class _Planner:
         if heavy:
             self.bond_up_again.add(want.name)
 
-    def enslave(self, master: Link, slave: str, undo_master: str | None) -> None:
-        """Put *slave* under *master*: flush its addresses, set it down (bonds), set master."""
+    def enslave(self, master: Link, slave: str) -> None:
+        """Put *slave* under *master*: flush its addresses, set it down (bonds), set master.
+
+        The undo restores the master the slave has at this point of the plan (an earlier
+        step may have released it), not the one in the snapshot.
+        """
         current = self.masters.get(slave)
+        undo_master = current
         if current == master.name:
             return
         if current is not None and current not in self.want.links and not self.ledger.owns(current):
@@ -443,7 +450,7 @@ class _Planner:
     def after_create_or_modify(self, want: Link, have: Link | None) -> None:
         if isinstance(want, Bond):
             for slave in want.slaves:
-                self.enslave(want, slave, self.rt[slave].master if slave in self.rt else None)
+                self.enslave(want, slave)
             old_primary = have.options.primary if isinstance(have, Bond) else None
             if want.options.primary and want.options.primary != old_primary:
                 self.one(
@@ -468,13 +475,7 @@ class _Planner:
                         )
             have_prio = {p.name: p for p in have.ports} if isinstance(have, Bridge) else {}
             for port in want.ports:
-                self.enslave(
-                    want,
-                    port.name,
-                    self.rt[port.name].master
-                    if port.name in self.rt and port.name not in self.deleted
-                    else None,
-                )
+                self.enslave(want, port.name)
                 old = have_prio.get(port.name)
                 old_prio = (old.priority or 32) if old else 32
                 if port.priority is not None and (old is None or old_prio != port.priority):

@@ -210,7 +210,10 @@ class NetlinkExecutor:
         for position in sorted({p for p, _ in pending}):
             if position in failed_positions:
                 code = failed_positions[position]
-                result.failures.append(OpFailure(position, ops[position], code, os.strerror(code)))
+                forced = " (failure forced for testing)" if position == self.fail_at else ""
+                result.failures.append(
+                    OpFailure(position, ops[position], code, os.strerror(code) + forced)
+                )
             else:
                 result.succeeded.append(position)
         return not failed_positions or self.keep_going
