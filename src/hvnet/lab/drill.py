@@ -83,7 +83,7 @@ class CutResult:
     cut: Window
     restore: Window
     baseline_jitter_ms: float
-    detected_ms: float | None  # cut command → bond marked the slave down
+    detected_ms: float | None  # cut command done → bond seen marking the slave down (±50 ms)
     before: BondSide
     after: BondSide
     restored: BondSide
@@ -292,7 +292,7 @@ def analyze_cut(path: DrillPath, index: int, files: dict[str, str]) -> CutResult
         slave=slave, was_active=before.active == slave,
         cut=analyze(seqs, cut_at, restore_at), restore=analyze(seqs, restore_at, end_at),
         baseline_jitter_ms=analyze(seqs, first, cut_at).max_interval_ms,
-        detected_ms=None if detected is None else (detected - cut_at) * 1000,
+        detected_ms=None if detected is None else (detected - ev.get("cut_done", cut_at)) * 1000,
         before=before, after=after, restored=restored, back_to_normal=normal, problems=problems,
     )  # fmt: skip
 

@@ -175,29 +175,31 @@ def _render_run(con: Any, run: MethodRun) -> None:
 
 
 def render_matrix(con: Any, method: str, matrix: Matrix) -> None:
-    """Endpoints × endpoints (+ host): ✓ reached, · isolated, red when not as expected."""
+    """Endpoints × endpoints (+ host): ✓ reached, · isolated, red ! when not as expected.
+
+    Columns are numbered (the rows say which endpoint each number is) so the table fits a
+    terminal with a dozen endpoints.
+    """
     from rich.table import Table
 
     passed = len(matrix.results) - len(matrix.failures)
-    t = Table(title=f"{method}: connectivity ({passed}/{len(matrix.results)} as expected; "
-              "✓ reaches, · isolated)")  # fmt: skip
-    t.add_column("from \\ to")
-    targets = [*matrix.endpoints, HOST]
-    for e in targets:
-        t.add_column(e if e == HOST else f"{e}\n[dim]{matrix.segments[e]}[/]")
+    t = Table(title=f"{method}: connectivity ({passed}/{len(matrix.results)} probes as "
+              "expected; ✓ reaches, · isolated)")  # fmt: skip
+    t.add_column("#", justify="right")
+    t.add_column("endpoint (network)")
+    number = {e: str(i) for i, e in enumerate(matrix.endpoints, 1)}
+    for e in matrix.endpoints:
+        t.add_column(number[e], justify="center")
+    t.add_column(HOST, justify="center")
     for src in matrix.endpoints:
-        row = [f"{src} [dim]({matrix.segments[src]})[/]"]
-        for dst in targets:
-            if dst == src:
-                row.append("")
-                continue
-            results = matrix.cell(src, dst)
+        row = [number[src], f"{src} [dim]({matrix.segments[src]})[/]"]
+        for dst in [*matrix.endpoints, HOST]:
+            results = [] if dst == src else matrix.cell(src, dst)
             if not results:
-                row.append("[dim]-[/]")
+                row.append("" if dst == src else "[dim]-[/]")
                 continue
-            ok = all(r.ok for r in results)
             sym = "✓" if any(r.answered for r in results) else "·"
-            row.append(sym if ok else f"[bold red]{sym}![/]")
+            row.append(sym if all(r.ok for r in results) else f"[bold red]{sym}![/]")
         t.add_row(*row)
     con.print(t)
     for r in matrix.failures:
@@ -207,22 +209,23 @@ def render_matrix(con: Any, method: str, matrix: Matrix) -> None:
 
 
 def render_drills(con: Any, method: str, drills: list[BondDrill]) -> None:
+    """One row per cut: outage vs miimon + downdelay, losses, bond state, restore."""
     from rich.table import Table
 
-    t = Table(title=f"{method}: failover drill")
-    for col in ("bond", "cut", "active before→after", "gap ms", "lost", "expect ≤ ms",
-                "fail count", "restore gap", "restored", "result"):  # fmt: skip
+    t = Table(title=f"{method}: failover drill (outage of the active slave expected ≤ "
+              "miimon + downdelay)")  # fmt: skip
+    for col in ("bond/cut", "active", "outage ms", "lost", "fails", "restore", "result"):
         t.add_column(col)
     for d in drills:
         if d.skipped:
-            t.add_row(d.bond, "-", "", "", "", "", "", "", "", f"skipped: {d.skipped}")
+            t.add_row(d.bond, "", "", "", "", "", f"skipped: {d.skipped}")
             continue
         for c in d.cuts:
-            expect = str(d.expected_ms) if c.was_active else "0"
-            gap = "never recovered" if c.lost_for_good else f"{c.cut.gap_ms:.0f}"
+            expect = f"≤{d.expected_ms}" if c.was_active else "0"
+            gap = "[bold red]never back[/]" if c.lost_for_good else f"{c.cut.gap_ms:.0f} ({expect})"
             fails = f"{c.before.failures.get(c.slave)}→{c.after.failures.get(c.slave)}"
-            restored = "normal" if c.back_to_normal else "; ".join(c.problems)
-            t.add_row(d.bond, c.slave, f"{c.before.active}→{c.after.active}", gap,
-                      f"{c.cut.lost}/{c.cut.sent}", expect, fails, f"{c.restore.gap_ms:.0f}",
-                      restored, _mark(c.ok))  # fmt: skip
+            restored = (f"ok, {c.restore.gap_ms:.0f} ms" if c.back_to_normal and not c.problems
+                        else "[red]" + "; ".join(c.problems) + "[/]")  # fmt: skip
+            t.add_row(f"{d.bond}/{c.slave}", f"{c.before.active}→{c.after.active}", gap,
+                      f"{c.cut.lost}/{c.cut.sent}", fails, restored, _mark(c.ok))  # fmt: skip
     con.print(t)

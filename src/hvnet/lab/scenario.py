@@ -29,6 +29,8 @@ from pathlib import Path
 from hvnet.compare import failures
 from hvnet.lab.connectivity import evaluate, plan_probes, probe_script
 from hvnet.lab.drill import BondDrill, analyze_cut, drill_script, sections
+from hvnet.lab.errors import LabError
+from hvnet.lab.helper import helper_for
 from hvnet.lab.netsetup import (
     GUEST_STATE,
     attach_guests_script,
@@ -38,7 +40,7 @@ from hvnet.lab.netsetup import (
     teardown_script,
 )
 from hvnet.lab.report import LabReport, MethodRun, StepResult
-from hvnet.lab.state import CAPTURE_CODE, lab_checks, load_capture
+from hvnet.lab.state import lab_checks
 from hvnet.lab.topology import LabPlan, plan_lab
 from hvnet.lab.vm import LabVM
 from hvnet.model import Host
@@ -88,6 +90,7 @@ class LabScenario:
         if not self._hidden:
             self.vm.sh(hide_nics_script(self.vm.nic_netdev), check=True)
             self._hidden = True
+        helper_for(self.vm).wait_ready()
 
     def build(self) -> StepResult:
         ok, secs, _, err = self._bash(build_script(self.plan))
@@ -139,20 +142,13 @@ class LabScenario:
         return StepResult("apply", r.ok, r.seconds, detail)
 
     def compare(self, run: MethodRun) -> None:
-        """Step 3: capture (one Python job in the guest) and compare on the host."""
-        self._seq += 1
-        path = self.vm.share / "files" / f"capture-{self._seq}.pickle"
+        """Step 3: capture (the warm guest helper) and compare on the host."""
         started = time.monotonic()
-        r = self.vm.run_python(CAPTURE_CODE, str(path), timeout=300)
-        if not r.ok:
-            run.compare = StepResult(
-                "compare", False, r.seconds, f"capture failed: {r.stderr.strip()}"
-            )
-            return
         try:
-            capture = load_capture(path)
-        finally:
-            path.unlink(missing_ok=True)
+            capture = helper_for(self.vm).capture()
+        except LabError as exc:
+            run.compare = StepResult("compare", False, time.monotonic() - started, str(exc))
+            return
         run.checks = lab_checks(self.expect, capture)
         bad = failures(run.checks)
         detail = "; ".join(c.format() for c in bad[:5]) + (" ..." if len(bad) > 5 else "")
@@ -258,6 +254,10 @@ class LabScenario:
         report.notes += [f"{s.name}: {s.note}" for s in self.plan.segments if s.note]
         for i, method in enumerate(methods):
             wanted = steps if i == 0 else steps - {"drill"}
-            report.runs.append(self.run_method(method, wanted, keep_going))
+            try:
+                report.runs.append(self.run_method(method, wanted, keep_going))
+            except LabError as exc:  # the VM or a guest job broke: report, do not hide it
+                report.error = f"{method}: {exc}"
+                break
         report.total_seconds = time.monotonic() - started
         return report
