@@ -1,0 +1,337 @@
+"""The status document: what ``hvnet status`` knows about a host, as plain frozen data.
+
+Three steps produce and use it (collect → health → present), and this module is their only
+shared vocabulary. Keeping it plain data (no I/O, no kernel types) is what lets the
+presenters stay pure and lets ``--json`` be a stable, documented contract: the JSON is
+produced field by field from these classes by :func:`to_json`, so renaming a Python
+attribute cannot silently change the schema (docs/status.md; a golden test guards it).
+
+``None`` everywhere means "unknown": not reported by the kernel, missing from a recorded
+tree, or not readable without privileges. It never means false or zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from enum import StrEnum
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+class Level(StrEnum):
+    """A verdict. Values double as the JSON spelling; :attr:`rank` orders "worse"."""
+
+    OK = "ok"
+    UNKNOWN = "unknown"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """ok < unknown < warning < critical: a known problem outranks missing knowledge."""
+        return _RANK[self]
+
+    @property
+    def plugin_code(self) -> int:
+        """Monitoring-plugin exit code (Nagios/Icinga): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."""
+        return _PLUGIN[self]
+
+
+_RANK = {Level.OK: 0, Level.UNKNOWN: 1, Level.WARNING: 2, Level.CRITICAL: 3}
+_PLUGIN = {Level.OK: 0, Level.WARNING: 1, Level.CRITICAL: 2, Level.UNKNOWN: 3}
+
+
+def worst(levels: Any) -> Level:
+    """The worst of an iterable of levels (OK when empty)."""
+    result = Level.OK
+    for level in levels:
+        if level.rank > result.rank:
+            result = level
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One health observation: a rule ``code``, its level, and the link it is about."""
+
+    code: str
+    level: Level
+    subject: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The verdict on one object: its worst finding's level and every finding."""
+
+    level: Level = Level.OK
+    findings: tuple[Finding, ...] = ()
+
+    @classmethod
+    def of(cls, findings: list[Finding]) -> Health:
+        return cls(worst(f.level for f in findings), tuple(findings))
+
+
+#: Objects built by collect carry this until health.evaluate() fills in the verdict.
+NOT_JUDGED = Health(Level.UNKNOWN, ())
+
+
+@dataclass(frozen=True, slots=True)
+class Monitoring:
+    """How the bond notices a dead slave: the MII monitor, the ARP monitor, or nothing."""
+
+    method: str | None  # "mii", "arp" or "none"
+    miimon_ms: int | None = None
+    updelay_ms: int | None = None
+    downdelay_ms: int | None = None
+    arp_interval_ms: int | None = None
+    arp_ip_targets: tuple[str, ...] | None = None
+    arp_validate: str | None = None
+    arp_missed_max: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lacp:
+    """802.3ad settings and the bond's active aggregator (``None`` in other modes)."""
+
+    rate: str | None = None
+    active: str | None = None
+    ad_select: str | None = None
+    actor_system: str | None = None
+    system_priority: int | None = None
+    aggregator_id: int | None = None
+    number_of_ports: int | None = None
+    actor_key: int | None = None
+    partner_key: int | None = None
+    partner_mac: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlaveStatus:
+    """One slave of a bond. ``enslaved`` False: configured but not in the kernel's bond."""
+
+    name: str
+    enslaved: bool = True
+    configured: bool | None = None
+    mii_status: str | None = None
+    state: str | None = None
+    operstate: str | None = None
+    speed_mbps: int | None = None
+    duplex: str | None = None
+    link_failure_count: int | None = None
+    perm_hwaddr: str | None = None
+    queue_id: int | None = None
+    mtu: int | None = None
+    aggregator_id: int | None = None
+    actor_key: int | None = None
+    partner_mac: str | None = None
+    partner_key: int | None = None
+    actor_port_state: int | None = None
+    partner_port_state: int | None = None
+    actor_churn_state: str | None = None
+    partner_churn_state: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BondStatus:
+    name: str
+    mode: str | None = None
+    mii_status: str | None = None
+    operstate: str | None = None
+    mtu: int | None = None
+    address: str | None = None
+    monitoring: Monitoring = field(default_factory=lambda: Monitoring(None))
+    primary: str | None = None
+    configured_primary: str | None = None
+    primary_reselect: str | None = None
+    active_slave: str | None = None
+    xmit_hash_policy: str | None = None
+    min_links: int | None = None
+    lacp: Lacp | None = None
+    slaves: tuple[SlaveStatus, ...] = ()
+    configured_slaves: tuple[str, ...] | None = None
+    health: Health = NOT_JUDGED
+
+
+@dataclass(frozen=True, slots=True)
+class VlanFlags:
+    """802.1Q flags; only ``reorder_hdr`` is visible in /proc, the rest need netlink."""
+
+    reorder_hdr: bool | None = None
+    gvrp: bool | None = None
+    mvrp: bool | None = None
+    loose_binding: bool | None = None
+    bridge_binding: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VlanCounters:
+    """/proc/net/vlan/DEV counters (frames/bytes) plus sysfs error and drop counters."""
+
+    rx_frames: int | None = None
+    rx_bytes: int | None = None
+    rx_multicast: int | None = None
+    tx_frames: int | None = None
+    tx_bytes: int | None = None
+    rx_errors: int | None = None
+    tx_errors: int | None = None
+    rx_dropped: int | None = None
+    tx_dropped: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VlanStatus:
+    name: str
+    vid: int | None = None
+    parent: str | None = None
+    protocol: str | None = None
+    operstate: str | None = None
+    parent_operstate: str | None = None
+    mtu: int | None = None
+    address: str | None = None
+    flags: VlanFlags = field(default_factory=VlanFlags)
+    counters: VlanCounters = field(default_factory=VlanCounters)
+    ingress_map: dict[int, int] = field(default_factory=dict)
+    egress_map: dict[int, int] = field(default_factory=dict)
+    health: Health = NOT_JUDGED
+
+
+@dataclass(frozen=True, slots=True)
+class GuestRef:
+    """Who owns a guest port: ``source`` says how we know (libvirt, config, xen, none)."""
+
+    name: str | None
+    source: str
+    domain_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BridgePortStatus:
+    name: str
+    role: str  # "uplink" or "guest"
+    stp_state: str | None = None
+    priority: int | None = None
+    path_cost: int | None = None
+    operstate: str | None = None
+    mtu: int | None = None
+    address: str | None = None
+    configured: bool | None = None
+    guest: GuestRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stp:
+    """Bridge STP settings and the root it sees (times in seconds)."""
+
+    enabled: bool | None = None
+    mode: str | None = None  # "off", "kernel", "user"
+    priority: int | None = None
+    bridge_id: str | None = None
+    root_id: str | None = None
+    root_port: int | None = None
+    root_path_cost: int | None = None
+    forward_delay_s: float | None = None
+    hello_time_s: float | None = None
+    max_age_s: float | None = None
+    topology_change: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeStatus:
+    name: str
+    operstate: str | None = None
+    mtu: int | None = None
+    address: str | None = None
+    stp: Stp = field(default_factory=Stp)
+    ageing_time_s: float | None = None
+    vlan_filtering: bool | None = None
+    ports: tuple[BridgePortStatus, ...] = ()
+    ports_known: bool = True
+    configured_ports: tuple[str, ...] | None = None
+    health: Health = NOT_JUDGED
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """Every interface (bonds, VLANs, bridges, NICs, guest ports, others) in one list.
+
+    ``role`` places it in the stack: nic, bond, vlan, bridge, guest or other.
+    """
+
+    name: str
+    role: str
+    kind: str | None = None
+    operstate: str | None = None
+    carrier: bool | None = None
+    mtu: int | None = None
+    address: str | None = None
+    master: str | None = None
+    speed_mbps: int | None = None
+    duplex: str | None = None
+    carrier_changes: int | None = None
+    statistics: dict[str, int] = field(default_factory=dict)
+    health: Health = NOT_JUDGED
+
+
+@dataclass(frozen=True, slots=True)
+class HostInfo:
+    """Where the facts came from: ``source`` is "live" or "recorded" (``--root``)."""
+
+    hostname: str | None
+    source: str
+    root: str
+    kernel_release: str | None = None
+    generated: str | None = None
+    config: str | None = None
+    previous_run: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusDoc:
+    host: HostInfo
+    bonds: tuple[BondStatus, ...] = ()
+    vlans: tuple[VlanStatus, ...] = ()
+    bridges: tuple[BridgeStatus, ...] = ()
+    links: tuple[LinkStatus, ...] = ()
+    problems: tuple[str, ...] = ()
+    overall: Level = Level.UNKNOWN
+
+    def findings(self) -> list[Finding]:
+        """Every finding of every bond, VLAN and bridge (links repeat them: not counted)."""
+        out: list[Finding] = []
+        for group in (self.bonds, self.vlans, self.bridges):
+            for obj in group:
+                out.extend(obj.health.findings)
+        return out
+
+
+def to_json(obj: Any) -> Any:
+    """Plain JSON data for any document object (enums as their value, tuples as lists).
+
+    Written out instead of :func:`dataclasses.asdict` because asdict deep-copies every
+    value, which is a third of the cost on a host with thousands of links.
+    """
+    if isinstance(obj, StrEnum):
+        return obj.value
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_json(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, tuple | list):
+        return [to_json(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_json(v) for k, v in obj.items()}
+    return obj
+
+
+def document_json(doc: StatusDoc) -> dict[str, Any]:
+    """The ``--json`` document: top-level keys in the documented order (docs/status.md)."""
+    return {
+        "version": SCHEMA_VERSION,
+        "host": to_json(doc.host),
+        "overall": doc.overall.value,
+        "bonds": to_json(doc.bonds),
+        "vlans": to_json(doc.vlans),
+        "bridges": to_json(doc.bridges),
+        "links": to_json(doc.links),
+        "problems": list(doc.problems),
+    }

@@ -1,0 +1,421 @@
+"""Step 2 of ``hvnet status``: verdicts. Pure rules over a status document, no I/O.
+
+Every rule is a small function that looks at one bond, VLAN or bridge and returns
+:class:`~hvnet.status.doc.Finding` objects; an object's level is its worst finding, a
+link's level the worst finding about it, the host's the worst of all (docs/status.md lists
+every rule with its code and level). Rules never guess: when a fact a rule needs is unknown,
+the rule says ``unknown`` instead of ``ok``.
+
+"Active slave" means a slave in the bond whose MII status (or ARP monitor verdict, which the
+kernel reports in the same field) is ``up``: a slave that can carry traffic after a failover.
+For 802.3ad that deliberately ignores aggregators: a slave in another aggregator still takes
+over when the active aggregator dies, so aggregator trouble is its own warning.
+
+Flapping needs memory: :func:`evaluate` takes the previous run's link failure counts
+(:mod:`hvnet.status.state` stores them) and flags any slave whose count rose since then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from hvnet.status.doc import (
+    BondStatus,
+    BridgePortStatus,
+    BridgeStatus,
+    Finding,
+    Health,
+    Level,
+    LinkStatus,
+    StatusDoc,
+    VlanStatus,
+    worst,
+)
+
+OK, UNKNOWN, WARNING, CRITICAL = Level.OK, Level.UNKNOWN, Level.WARNING, Level.CRITICAL
+#: Modes where a primary slave means something to the kernel.
+PRIMARY_MODES = frozenset({"active-backup", "balance-tlb", "balance-alb"})
+#: Modes in which the kernel turns the MII monitor on by itself (miimon 100).
+SELF_MONITORING_MODES = frozenset({"802.3ad", "balance-tlb", "balance-alb"})
+#: Operstates in which a link carries nothing ("unknown" is what drivers without operstate
+#: support report while working, e.g. tun and dummy, so it does not count as down).
+DOWN_STATES = frozenset({"down", "lowerlayerdown", "notpresent"})
+#: Bridge port STP states in which the port forwards (or will, after the forward delay).
+FORWARDING_STATES = frozenset({"forwarding", "learning", "listening"})
+_ZERO_MAC = "00:00:00:00:00:00"
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousRun:
+    """What the previous run saw: its time and the link failure count per bond and slave."""
+
+    time: str | None = None
+    failure_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def failure_counts(doc: StatusDoc) -> dict[str, dict[str, int]]:
+    """This run's link failure counts, to be saved for the next run's flapping rule."""
+    return {
+        b.name: {s.name: s.link_failure_count for s in b.slaves if s.link_failure_count is not None}
+        for b in doc.bonds
+    }
+
+
+# --- bonds ------------------------------------------------------------------------------
+
+
+def _slave_findings(b: BondStatus, previous: PreviousRun | None) -> list[Finding]:
+    out: list[Finding] = []
+    before = (previous.failure_counts.get(b.name) or {}) if previous else {}
+    for s in b.slaves:
+        if not s.enslaved:
+            out.append(
+                Finding(
+                    "slave-missing",
+                    WARNING,
+                    s.name,
+                    f"{s.name} is configured but not a slave of {b.name}",
+                )
+            )
+            continue
+        if s.mii_status is None:
+            out.append(
+                Finding("slave-unknown", UNKNOWN, s.name, f"MII status of {s.name} is unknown")
+            )
+        elif s.mii_status != "up":
+            out.append(Finding("slave-down", WARNING, s.name, f"slave {s.name} is {s.mii_status}"))
+        old = before.get(s.name)
+        if old is not None and s.link_failure_count is not None and s.link_failure_count > old:
+            since = f" since {previous.time}" if previous and previous.time else ""
+            out.append(
+                Finding(
+                    "flapping",
+                    WARNING,
+                    s.name,
+                    f"{s.name} link failure count rose {old} → {s.link_failure_count}"
+                    f"{since} (link is {s.mii_status or 'unknown'} now)",
+                )
+            )
+    return out
+
+
+def _redundancy_findings(b: BondStatus) -> list[Finding]:
+    enslaved = [s for s in b.slaves if s.enslaved]
+    expected = len(b.configured_slaves) if b.configured_slaves is not None else len(enslaved)
+    if not b.slaves:
+        return [Finding("bond-no-slaves", CRITICAL, b.name, f"{b.name} has no slaves")]
+    if any(s.mii_status is None for s in enslaved):
+        known_up = sum(1 for s in enslaved if s.mii_status == "up")
+        if known_up == 0:
+            return [
+                Finding("bond-unknown", UNKNOWN, b.name, f"slave states of {b.name} are unknown")
+            ]
+    active = sum(1 for s in enslaved if s.mii_status == "up")
+    out: list[Finding] = []
+    if active == 0 or b.mii_status == "down":
+        out.append(
+            Finding(
+                "bond-down",
+                CRITICAL,
+                b.name,
+                f"{b.name} is down: no slave is up"
+                if active == 0
+                else f"{b.name} MII status is down",
+            )
+        )
+    if 0 < active < expected:
+        out.append(
+            Finding(
+                "bond-degraded", WARNING, b.name, f"{b.name} has {active} of {expected} slaves up"
+            )
+        )
+    if active == 1 and expected >= 2:
+        out.append(
+            Finding(
+                "no-redundancy",
+                CRITICAL,
+                b.name,
+                f"{b.name} runs on its last slave: one more failure cuts it off",
+            )
+        )
+    if expected == 1:
+        out.append(
+            Finding(
+                "single-slave",
+                WARNING,
+                b.name,
+                f"{b.name} has a single slave: no redundancy by design",
+            )
+        )
+    return out
+
+
+def _lacp_findings(b: BondStatus) -> list[Finding]:
+    if b.mode != "802.3ad":
+        return []
+    out: list[Finding] = []
+    up = [s for s in b.slaves if s.enslaved and s.mii_status == "up"]
+    bond_partner = b.lacp.partner_mac if b.lacp else None
+    no_partner = [s.name for s in up if s.partner_mac == _ZERO_MAC]
+    if bond_partner == _ZERO_MAC or (no_partner and len(no_partner) == len(up)):
+        out.append(
+            Finding(
+                "lacp-no-partner",
+                WARNING,
+                b.name,
+                f"{b.name}: no LACP partner answers (is the switch port in LACP?)",
+            )
+        )
+    elif no_partner:
+        for name in no_partner:
+            out.append(
+                Finding("lacp-no-partner", WARNING, name, f"{name}: no LACP partner on this slave")
+            )
+    aggregators = {s.aggregator_id for s in up if s.aggregator_id is not None}
+    if len(aggregators) > 1:
+        detail = ", ".join(f"{s.name}={s.aggregator_id}" for s in up)
+        out.append(
+            Finding(
+                "lacp-split",
+                WARNING,
+                b.name,
+                f"{b.name}: slaves in different aggregators ({detail})",
+            )
+        )
+    partners = {s.partner_mac for s in up if s.partner_mac not in (None, _ZERO_MAC)}
+    if len(partners) > 1:
+        out.append(
+            Finding(
+                "lacp-split",
+                WARNING,
+                b.name,
+                f"{b.name}: slaves see different partners ({', '.join(sorted(partners))})",
+            )
+        )
+    return out
+
+
+def _primary_findings(b: BondStatus) -> list[Finding]:
+    primary = b.configured_primary or b.primary
+    if not primary or b.mode not in PRIMARY_MODES:
+        return []
+    if b.active_slave is None:
+        return []  # no active slave at all: bond-down says it
+    if b.active_slave != primary:
+        slave = next((s for s in b.slaves if s.name == primary), None)
+        why = f" ({primary} is {slave.mii_status})" if slave and slave.mii_status != "up" else ""
+        return [
+            Finding(
+                "not-primary",
+                WARNING,
+                b.name,
+                f"{b.name}: active slave is {b.active_slave}, not the primary {primary}{why}",
+            )
+        ]
+    return []
+
+
+def _monitoring_findings(b: BondStatus) -> list[Finding]:
+    if b.monitoring.method == "none" and b.mode not in SELF_MONITORING_MODES:
+        return [
+            Finding(
+                "no-monitoring",
+                WARNING,
+                b.name,
+                f"{b.name} has neither miimon nor arp_interval: dead slaves go unnoticed",
+            )
+        ]
+    return []
+
+
+def _mtu_findings(
+    owner: str, pairs: Iterable[tuple[str, int | None]], want: int | None, what: str
+) -> list[Finding]:
+    """Lower links whose MTU is below the upper link's (frames get dropped on the way)."""
+    out: list[Finding] = []
+    if want is None:
+        return out
+    for name, mtu in pairs:
+        if mtu is not None and mtu < want:
+            out.append(
+                Finding(
+                    "mtu-mismatch",
+                    WARNING,
+                    name,
+                    f"{what} {name} has mtu {mtu}, below {owner}'s {want}",
+                )
+            )
+    return out
+
+
+def judge_bond(b: BondStatus, previous: PreviousRun | None = None) -> Health:
+    findings = _redundancy_findings(b)
+    findings += _slave_findings(b, previous)
+    findings += _lacp_findings(b)
+    findings += _primary_findings(b)
+    findings += _monitoring_findings(b)
+    findings += _mtu_findings(
+        b.name, ((s.name, s.mtu) for s in b.slaves if s.enslaved), b.mtu, "slave"
+    )
+    return Health.of(findings)
+
+
+# --- VLANs and bridges --------------------------------------------------------------------
+
+
+def judge_vlan(v: VlanStatus, link_names: Mapping[str, LinkStatus]) -> Health:
+    findings: list[Finding] = []
+    if v.parent is None:
+        findings.append(
+            Finding("vlan-parent-unknown", UNKNOWN, v.name, f"parent of {v.name} is unknown")
+        )
+    elif link_names and v.parent not in link_names:
+        findings.append(
+            Finding(
+                "vlan-parent-missing",
+                CRITICAL,
+                v.name,
+                f"{v.name}: parent {v.parent} does not exist",
+            )
+        )
+    elif v.parent_operstate is None:
+        findings.append(
+            Finding(
+                "vlan-parent-unknown",
+                UNKNOWN,
+                v.name,
+                f"state of {v.name}'s parent {v.parent} is unknown",
+            )
+        )
+    elif v.parent_operstate in DOWN_STATES:
+        findings.append(
+            Finding(
+                "vlan-parent-down",
+                CRITICAL,
+                v.name,
+                f"{v.name}: parent {v.parent} is {v.parent_operstate}",
+            )
+        )
+    if v.parent is not None:
+        parent = link_names.get(v.parent)
+        if (
+            parent is not None
+            and parent.mtu is not None
+            and v.mtu is not None
+            and (v.mtu > parent.mtu)
+        ):
+            findings.append(
+                Finding(
+                    "mtu-mismatch",
+                    WARNING,
+                    v.name,
+                    f"{v.name} has mtu {v.mtu}, above its parent {v.parent}'s {parent.mtu}",
+                )
+            )
+    return Health.of(findings)
+
+
+def _forwards(p: BridgePortStatus) -> bool | None:
+    """Whether a port passes frames: its STP state, else its operstate; None if unknown."""
+    if p.stp_state is not None:
+        return p.stp_state in FORWARDING_STATES
+    return None if p.operstate is None else p.operstate not in DOWN_STATES
+
+
+def judge_bridge(br: BridgeStatus) -> Health:
+    findings: list[Finding] = []
+    uplinks = [p for p in br.ports if p.role == "uplink"]
+    if not uplinks:
+        if not br.ports_known:
+            findings.append(
+                Finding("bridge-ports-unknown", UNKNOWN, br.name, f"ports of {br.name} are unknown")
+            )
+        elif br.configured_ports != ():  # a config saying "no ports" means host-only
+            findings.append(
+                Finding(
+                    "bridge-no-uplink",
+                    WARNING,
+                    br.name,
+                    f"{br.name} has no uplink: guests reach only each other",
+                )
+            )
+    else:
+        verdicts = [_forwards(p) for p in uplinks]
+        if not any(verdicts):
+            if all(v is False for v in verdicts):
+                findings.append(
+                    Finding(
+                        "bridge-uplink-down",
+                        CRITICAL,
+                        br.name,
+                        f"{br.name}: no uplink forwards ("
+                        + ", ".join(f"{p.name} {p.stp_state or p.operstate}" for p in uplinks)
+                        + ")",
+                    )
+                )
+            else:
+                findings.append(
+                    Finding(
+                        "bridge-ports-unknown",
+                        UNKNOWN,
+                        br.name,
+                        f"state of {br.name}'s uplinks is unknown",
+                    )
+                )
+    mtus = {p.mtu for p in br.ports if p.mtu is not None}
+    if len(mtus) > 1:
+        low = min(mtus)
+        names = ", ".join(f"{p.name} {p.mtu}" for p in br.ports if p.mtu is not None)
+        findings.append(
+            Finding(
+                "mtu-mismatch",
+                WARNING,
+                br.name,
+                f"{br.name}: ports differ in MTU ({names}); frames above "
+                f"{low} are dropped on the smaller ports",
+            )
+        )
+    elif mtus and br.mtu is not None and min(mtus) < br.mtu:
+        findings += _mtu_findings(br.name, ((p.name, p.mtu) for p in br.ports), br.mtu, "port")
+    return Health.of(findings)
+
+
+# --- the whole document -----------------------------------------------------------------
+
+
+def evaluate(doc: StatusDoc, previous: PreviousRun | None = None) -> StatusDoc:
+    """Judge every bond, VLAN, bridge and link; set the overall verdict."""
+    link_names = {link.name: link for link in doc.links}
+    bonds = tuple(replace(b, health=judge_bond(b, previous)) for b in doc.bonds)
+    vlans = tuple(replace(v, health=judge_vlan(v, link_names)) for v in doc.vlans)
+    bridges = tuple(replace(br, health=judge_bridge(br)) for br in doc.bridges)
+    about: dict[str, list[Finding]] = {}
+    own: dict[str, Health] = {}
+    for group in (bonds, vlans, bridges):
+        for obj in group:
+            own[obj.name] = obj.health
+            for f in obj.health.findings:
+                if f.subject != obj.name:
+                    about.setdefault(f.subject, []).append(f)
+    links = []
+    for link in doc.links:
+        extra = about.get(link.name)
+        mine = own.get(link.name)
+        if extra is None and mine is None:
+            health = Health()
+        else:
+            found = [*(mine.findings if mine else ()), *(extra or ())]
+            health = Health(worst([f.level for f in found]), tuple(found))
+        links.append(replace(link, health=health))
+    levels = [o.health.level for group in (bonds, vlans, bridges) for o in group]
+    overall = worst(levels) if levels else (OK if doc.links else UNKNOWN)
+    return replace(
+        doc,
+        bonds=bonds,
+        vlans=vlans,
+        bridges=bridges,
+        links=tuple(links),
+        overall=overall,
+        host=replace(doc.host, previous_run=previous.time if previous else None),
+    )
