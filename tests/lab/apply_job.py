@@ -34,18 +34,29 @@ BASE = EXAMPLE.read_text()
 
 VARIANTS: list[tuple[str, str]] = [
     ("example", BASE),
-    ("vlan added", BASE.replace(
-        "  dmz:\n", "  lan300:\n    vlan: 300\n    on: bond1\n    addresses: [192.168.30.1/24]\n"
-                    "  dmz:\n")),
-    ("vlan removed", BASE.replace(
-        "  lan100:\n    vlan: 100\n    on: bond1\n    addresses: [192.168.200.1/24]\n", "")
-        .replace("      - {network: lan100, mac: \"52:54:00:a0:00:01\", model: virtio}\n", "")),
+    (
+        "vlan added",
+        BASE.replace(
+            "  dmz:\n",
+            "  lan300:\n    vlan: 300\n    on: bond1\n    addresses: [192.168.30.1/24]\n  dmz:\n",
+        ),
+    ),
+    (
+        "vlan removed",
+        BASE.replace(
+            "  lan100:\n    vlan: 100\n    on: bond1\n    addresses: [192.168.200.1/24]\n", ""
+        ).replace('      - {network: lan100, mac: "52:54:00:a0:00:01", model: virtio}\n', ""),
+    ),
     ("bond option changed", BASE.replace("    downdelay: 200\n", "    downdelay: 400\n")),
     ("address moved", BASE.replace("192.168.100.1/24", "192.168.100.2/24")),
     ("bridge renamed", BASE.replace("    vlan: 50\n", "    vlan: 50\n    bridge_name: br-lan50\n")),
-    ("bond mode changed", BASE.replace(
-        "  bond1:\n    slaves: [eth1, eth3]\n    mode: active-backup",
-        "  bond1:\n    slaves: [eth1, eth3]\n    mode: balance-xor")),
+    (
+        "bond mode changed",
+        BASE.replace(
+            "  bond1:\n    slaves: [eth1, eth3]\n    mode: active-backup",
+            "  bond1:\n    slaves: [eth1, eth3]\n    mode: balance-xor",
+        ),
+    ),
     ("back to the example", BASE),
 ]
 
@@ -76,8 +87,16 @@ def sequence(state: Path) -> list[dict[str, Any]]:
         snap = _read_snapshot()
         bad = [c.format() for c in failures(compare(host, snap))]
         replan = plan(host, snap, load_ledger(state))
-        steps.append({"step": name, "ops": ops, "seconds": round(seconds, 2), "error": error,
-                      "mismatches": bad, "replan": [s.reason for s in replan.steps]})
+        steps.append(
+            {
+                "step": name,
+                "ops": ops,
+                "seconds": round(seconds, 2),
+                "error": error,
+                "mismatches": bad,
+                "replan": [s.reason for s in replan.steps],
+            }
+        )
     return steps
 
 
@@ -114,23 +133,32 @@ def confirm_or_revert(state: Path) -> dict[str, Any]:
     confirmed = confirm(state)
     time.sleep(5.0)
     kept = [c.format() for c in failures(compare(second, _read_snapshot()))]
-    return {"during": during, "reverted_after_deadline_s": reverted_after, "after_revert": after,
-            "confirmed": confirmed, "kept": kept}
+    return {
+        "during": during,
+        "reverted_after_deadline_s": reverted_after,
+        "after_revert": after,
+        "confirmed": confirmed,
+        "kept": kept,
+    }
 
 
 def guest_tap(state: Path) -> dict[str, Any]:
     """A guest port on br50 survives moving VLAN 50 from bond1 to bond0."""
     apply_host(host_of(BASE), options(state))
-    subprocess.run(["ip", "link", "add", "vnet0", "type", "veth", "peer", "name", "vnet0g"],
-                   check=True)
+    subprocess.run(
+        ["ip", "link", "add", "vnet0", "type", "veth", "peer", "name", "vnet0g"], check=True
+    )
     subprocess.run(["ip", "link", "set", "vnet0", "master", "br50", "up"], check=True)
     moved = BASE.replace("    vlan: 50\n    on: bond1\n", "    vlan: 50\n    on: bond0\n")
     report = apply_host(host_of(moved), options(state))
     snap = _read_snapshot()
     steps = [s.reason for s in report.plan.steps if "vnet0" in s.guests]
-    return {"guest_ports": list(snap.guest_ports_of("br50")),
-            "vnet0_master": snap.runtime["vnet0"].master, "steps_affecting_vnet0": steps,
-            "vlan50_parent": getattr(snap.host.links.get("vlan50"), "parent", None)}
+    return {
+        "guest_ports": list(snap.guest_ports_of("br50")),
+        "vnet0_master": snap.runtime["vnet0"].master,
+        "steps_affecting_vnet0": steps,
+        "vlan50_parent": getattr(snap.host.links.get("vlan50"), "parent", None),
+    }
 
 
 def capture_roundtrip(state: Path) -> dict[str, Any]:
@@ -140,8 +168,11 @@ def capture_roundtrip(state: Path) -> dict[str, Any]:
     result = load_text(text, "captured.yaml")
     errors = [d.format() for d in result.diagnostics if d.severity.value == "error"]
     replan = plan(result.host, _read_snapshot(), load_ledger(state)) if result.host else None
-    return {"errors": errors, "replan": [s.reason for s in replan.steps] if replan else None,
-            "captured": text}
+    return {
+        "errors": errors,
+        "replan": [s.reason for s in replan.steps] if replan else None,
+        "captured": text,
+    }
 
 
 def main() -> None:
@@ -153,8 +184,11 @@ def main() -> None:
         out = faults(state, BASE)
     elif scenario == "faults-change":
         apply_host(host_of(BASE), options(state))
-        changed = VARIANTS[6][1].replace("192.168.100.1/24", "192.168.100.2/24").replace(
-            "    vlan: 50\n    on: bond1\n", "    vlan: 50\n    on: bond0\n")
+        changed = (
+            VARIANTS[6][1]
+            .replace("192.168.100.1/24", "192.168.100.2/24")
+            .replace("    vlan: 50\n    on: bond1\n", "    vlan: 50\n    on: bond0\n")
+        )
         out = faults(state, changed)
     elif scenario == "confirm":
         out = confirm_or_revert(state)
