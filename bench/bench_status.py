@@ -1,0 +1,151 @@
+"""Benchmark ``hvnet status --json`` against ``ip -d -j link show`` + /proc/net/bonding.
+
+Acceptance target: on a host with 1000 VLANs and 1000 bridges (plus a bond), in the same
+boot, ``hvnet status --json`` takes at most twice as long as collecting the same facts with
+``ip -d -j link show`` and reading ``/proc/net/bonding/*``.
+
+Runs inside the lab VM (:class:`hvnet.lab.LabVM`: the Debian kernel, with bonding and
+802.1Q) because the development kernel has neither. Builds the links with one ``ip -batch``
+(bond0 over two veths, VLAN bond0.N and bridge brN with bond0.N as its port, N = 1..count),
+then times both commands alternately in the guest, each as a fresh process with stdout to
+/dev/null, and prints the medians and their ratio. Also prints where hvnet's time goes
+(interpreter start-up and imports, netlink dump, document, health, JSON) from one
+in-process run.
+
+Usage: ``.venv/bin/python bench/bench_status.py [--count 1000] [--runs 5]``. Under TCG
+(no KVM) expect several minutes: everything in the guest runs ~10-50x slower, both sides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from hvnet.lab import LabVM
+
+REPO = Path(__file__).resolve().parents[1]
+HVNET = Path(sys.prefix) / "bin" / "hvnet"
+BASELINE = "ip -d -j link show + cat /proc/net/bonding/*"
+
+TIMER = r"""
+import subprocess, sys, time, json
+runs = int(sys.argv[1]); cmds = json.loads(sys.argv[2]); out = {k: [] for k in cmds}
+for _ in range(runs):
+    for name, cmd in cmds.items():
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True,
+                       shell=isinstance(cmd, str))
+        out[name].append(time.perf_counter() - t)
+print(json.dumps(out))
+"""
+
+STAGES = r"""
+import json, time
+t0 = time.perf_counter()
+from hvnet.status.live import read_live
+from hvnet.status.collect import Gathered, build
+from hvnet.status.health import evaluate
+from hvnet.status.present import render_json
+t1 = time.perf_counter()
+facts, extras = read_live()
+t2 = time.perf_counter()
+doc = build(Gathered(facts=facts, live=True, vlan_extras=extras))
+t3 = time.perf_counter()
+doc = evaluate(doc)
+t4 = time.perf_counter()
+text = render_json(doc)
+t5 = time.perf_counter()
+print(json.dumps({"imports": t1 - t0, "netlink+proc": t2 - t1, "document": t3 - t2,
+                  "health": t4 - t3, "json": t5 - t4, "links": len(facts.links),
+                  "vlans": len(doc.vlans), "bridges": len(doc.bridges),
+                  "overall": doc.overall.value}))
+"""
+
+
+def batch(count: int) -> str:
+    lines = [
+        "link add v0a type veth peer name v0b",
+        "link add v1a type veth peer name v1b",
+        "link add bond0 type bond mode active-backup miimon 100",
+        "link set v0a master bond0",
+        "link set v1a master bond0",
+        "link set v0b up",
+        "link set v1b up",
+        "link set bond0 up",
+    ]
+    for n in range(1, count + 1):
+        lines += [
+            f"link add link bond0 name bond0.{n} type vlan id {n}",
+            f"link add br{n} type bridge",
+            f"link set bond0.{n} master br{n}",
+            f"link set bond0.{n} up",
+            f"link set br{n} up",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with LabVM(nics=1, cpus=2, memory_mb=1024) as vm:
+        print(
+            f"lab: kernel {vm.kernel_release}, {vm.accel} ({vm.accel_reason}), "
+            f"boot {vm.boot_seconds:.1f}s",
+            flush=True,
+        )
+        started = time.monotonic()
+        vm.run(
+            ["ip", "-batch", str(vm.write_file("links.batch", batch(args.count)))],
+            timeout=1800,
+            check=True,
+        )
+        print(
+            f"built {args.count} VLANs + {args.count} bridges + bond0 "
+            f"in {time.monotonic() - started:.1f}s",
+            flush=True,
+        )
+        check = vm.run(
+            [str(HVNET), "status", "--json", "--no-state"], timeout=600, cwd=REPO, check=True
+        ).json()
+        assert len(check["vlans"]) == args.count, len(check["vlans"])
+        assert len(check["bridges"]) == args.count, len(check["bridges"])
+        print(f"status --json: {len(check['links'])} links, overall {check['overall']}", flush=True)
+        stages = vm.run_python(STAGES, timeout=600, check=True).json()
+        print(
+            "hvnet in-process stages (s): "
+            + ", ".join(f"{k} {v:.3f}" for k, v in stages.items() if isinstance(v, float)),
+            flush=True,
+        )
+        import json
+
+        cmds = {
+            BASELINE: "ip -d -j link show >/dev/null; cat /proc/net/bonding/* >/dev/null",
+            "hvnet status --json": [str(HVNET), "status", "--json", "--no-state"],
+            "python -c pass (interpreter start)": [sys.executable, "-c", "pass"],
+        }
+        timer = vm.write_file("timer.py", TIMER)
+        result = vm.run(
+            [sys.executable, str(timer), str(args.runs), json.dumps(cmds)],
+            timeout=3600,
+            cwd=REPO,
+            check=True,
+        ).json()
+    medians = {name: statistics.median(times) for name, times in result.items()}
+    width = max(len(n) for n in medians)
+    print(f"\n{'command':<{width}}  median s  runs")
+    for name, times in result.items():
+        runs = " ".join(f"{t:.2f}" for t in times)
+        print(f"{name:<{width}}  {medians[name]:8.3f}  {runs}")
+    base = medians[BASELINE]
+    ratio = medians["hvnet status --json"] / base
+    print(f"\nratio hvnet/ip = {ratio:.2f} (target <= 2.0): {'PASS' if ratio <= 2 else 'MISS'}")
+    return 0 if ratio <= 2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
