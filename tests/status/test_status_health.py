@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from statuskit import BOND_CASES, codes, doc_for
 
 from hvnet.status.doc import BondStatus, Level, SlaveStatus, StatusDoc
 from hvnet.status.health import PreviousRun, evaluate, failure_counts, judge_bond
-
-from statuskit import BOND_CASES, codes, doc_for
 
 HEALTHY = [c for c in BOND_CASES if c not in ("802.3ad-nopartner", "active-backup-failover")]
 

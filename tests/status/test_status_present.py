@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from statuskit import BOND_CASES, doc_for
 
 from hvnet.status.doc import SCHEMA_VERSION, GuestRef, Level, document_json
 from hvnet.status.present import (
@@ -22,8 +23,6 @@ from hvnet.status.present import (
     render_tree,
 )
 from hvnet.status.prometheus import escape_label, render_prometheus
-
-from statuskit import BOND_CASES, doc_for
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
