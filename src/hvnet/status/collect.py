@@ -1,11 +1,14 @@
 """Step 1 of ``hvnet status``: kernel facts (plus an optional config) → a status document.
 
-:func:`gather` is the only I/O: it reads a live system or a recorded tree (``--root``)
-with :func:`hvnet.kernel.sysfs.read_tree`, so a support bundle is read by exactly the code
-that reads ``/``; on a live system it adds what only netlink knows (VLAN protocol and flags,
-one filtered dump, :mod:`hvnet.status.rtnl`) and libvirt's runtime XML for guest names.
-:func:`build` is pure: it turns those facts into :class:`~hvnet.status.doc.StatusDoc`
-observations, with every verdict still unjudged (that is :mod:`hvnet.status.health`).
+:func:`gather` is the only I/O. A live host is read the way ``ip -d link show`` reads it
+(one netlink dump plus /proc/net/bonding, :mod:`hvnet.status.live`), because reading sysfs
+file by file costs a minute on a host with thousands of VLANs; a recorded tree (``--root``)
+is read by :func:`hvnet.kernel.sysfs.read_tree`. Both produce the same
+:class:`~hvnet.kernel.facts.KernelFacts` (values in sysfs spelling), so everything after
+this point is one code path; the lab checks that both readers agree on a real kernel.
+libvirt's runtime XML adds guest names. :func:`build` is pure: it turns the facts into
+:class:`~hvnet.status.doc.StatusDoc` observations, with every verdict still unjudged
+(that is :mod:`hvnet.status.health`).
 
 A config (``--config``) adds expectations the kernel cannot know: which slaves a bond
 *should* have (a slave that fell out of the bond is invisible in the kernel), the intended

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 
 from hvnet.status.doc import GuestRef
@@ -40,6 +39,8 @@ def is_guest_port(name: str, kind: str | None) -> bool:
 
 def parse_libvirt_xml(text: str) -> dict[str, str]:
     """Tap device → domain name from one runtime XML (``<domstatus>`` or ``<domain>``)."""
+    import xml.etree.ElementTree as ET  # only hosts with libvirt pay for it
+
     try:
         root = ET.fromstring(text)
     except ET.ParseError:

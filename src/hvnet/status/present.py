@@ -14,8 +14,6 @@ for it (they run from cron on hosts with thousands of links).
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from typing import TYPE_CHECKING, Any
 
 from hvnet.status.doc import (
@@ -336,15 +334,21 @@ class GraphvizMissing(RuntimeError):
 
 def dot_to_svg(dot: str) -> str:
     """Run Graphviz (``dot -Tsvg``); raises GraphvizMissing when it is not installed."""
+    import shutil
+    import subprocess
+
     exe = shutil.which("dot")
     if exe is None:
         raise GraphvizMissing(
             "Graphviz is not installed (apt install graphviz); "
             "use --format dot and render it elsewhere"
         )
-    done = subprocess.run(
-        [exe, "-Tsvg"], input=dot, capture_output=True, text=True, check=False, timeout=120
-    )
+    try:
+        done = subprocess.run(
+            [exe, "-Tsvg"], input=dot, capture_output=True, text=True, check=False, timeout=120
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError("dot did not finish within 120 s") from exc
     if done.returncode != 0:
         raise RuntimeError(f"dot failed: {done.stderr.strip()}")
     return done.stdout
@@ -378,7 +382,7 @@ def render_live_diagram(
         return 0
     try:
         click.echo(dot_to_svg(dot), nl=False)
-    except (GraphvizMissing, RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+    except (RuntimeError, OSError) as exc:  # TimeoutExpired is one too
         click.echo(f"hvnet: {exc}", err=True)
         return 2
     return 0
