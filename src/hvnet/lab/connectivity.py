@@ -28,7 +28,7 @@ HOST = "host"
 _PING = "ping -n -c 1 -w 6 {ip}"
 _ARPING = "arping -q -C 1 -c 3 -w 3 -i eth0 {ip}"
 _PING6 = "ping -6 -n -c 2 -i 0.5 -w 3 -I eth0 ff02::1"
-_FROM6 = re.compile(r"from ([0-9a-fA-F:]+)(?:%\S+)?:")
+_FROM6 = re.compile(r"bytes from ([0-9a-fA-F:]+)(?:%[^:\s]+)?:")
 
 
 @dataclass(frozen=True, slots=True)
