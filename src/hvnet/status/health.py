@@ -18,7 +18,8 @@ Flapping needs memory: :func:`evaluate` takes the previous run's link failure co
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from typing import TypeVar
 
 from hvnet.status.doc import (
     BondStatus,
@@ -383,13 +384,34 @@ def judge_bridge(br: BridgeStatus) -> Health:
 
 # --- the whole document -----------------------------------------------------------------
 
+_T = TypeVar("_T")
+_SLOTS: dict[type, tuple[str, ...]] = {}
+
+
+def with_health(obj: _T, health: Health) -> _T:
+    """A copy of a frozen slotted document object with its verdict set.
+
+    :func:`dataclasses.replace` re-runs ``__init__`` through field introspection: on a host
+    with thousands of links that alone cost more than every rule together.
+    """
+    cls = type(obj)
+    names = _SLOTS.get(cls)
+    if names is None:
+        names = _SLOTS[cls] = tuple(f.name for f in fields(obj))  # type: ignore[arg-type]
+    new = object.__new__(cls)
+    setter = object.__setattr__
+    for name in names:
+        setter(new, name, getattr(obj, name))
+    setter(new, "health", health)
+    return new
+
 
 def evaluate(doc: StatusDoc, previous: PreviousRun | None = None) -> StatusDoc:
     """Judge every bond, VLAN, bridge and link; set the overall verdict."""
     link_names = {link.name: link for link in doc.links}
-    bonds = tuple(replace(b, health=judge_bond(b, previous)) for b in doc.bonds)
-    vlans = tuple(replace(v, health=judge_vlan(v, link_names)) for v in doc.vlans)
-    bridges = tuple(replace(br, health=judge_bridge(br)) for br in doc.bridges)
+    bonds = tuple(with_health(b, judge_bond(b, previous)) for b in doc.bonds)
+    vlans = tuple(with_health(v, judge_vlan(v, link_names)) for v in doc.vlans)
+    bridges = tuple(with_health(br, judge_bridge(br)) for br in doc.bridges)
     about: dict[str, list[Finding]] = {}
     own: dict[str, Health] = {}
     for group in (bonds, vlans, bridges):
@@ -407,7 +429,7 @@ def evaluate(doc: StatusDoc, previous: PreviousRun | None = None) -> StatusDoc:
         else:
             found = [*(mine.findings if mine else ()), *(extra or ())]
             health = Health(worst([f.level for f in found]), tuple(found))
-        links.append(replace(link, health=health))
+        links.append(with_health(link, health))
     levels = [o.health.level for group in (bonds, vlans, bridges) for o in group]
     overall = worst(levels) if levels else (OK if doc.links else UNKNOWN)
     return replace(
