@@ -225,13 +225,12 @@ def _bond_data(m: _Msg, d: Table) -> dict[str, Any]:
         "downdelay_ms": u32(d, 5),
         "use_carrier": u8(d, 6),
         "arp_interval_ms": u32(d, 7),
+        # the kernel omits the nest when the bond has no ARP targets: that is "none", not unknown
         "arp_ip_targets": tuple(
             socket.inet_ntoa(raw)
             for raw in (m.raw(targets, k) for k in sorted(targets))
             if raw and len(raw) == 4
-        )
-        if 8 in d
-        else None,
+        ),
         "arp_validate": _name(_ARP_VALIDATE, u32(d, 9)),
         "arp_all_targets": _name(("any", "all"), u32(d, 10)),
         "primary_reselect": _name(_RESELECT, u8(d, 12)),
