@@ -205,3 +205,38 @@ def test_dot_has_health_colours() -> None:
     assert "#ff9c9c" in bond_line  # critical
     levels = {Level.OK, Level.WARNING, Level.CRITICAL}
     assert levels  # colours defined for all levels
+
+
+def test_live_diagram_formats(capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:
+    from statuskit import FIXTURES
+
+    from hvnet.status.present import render_live_diagram
+
+    root = str(FIXTURES / "active-backup-failover")
+    assert render_live_diagram("dot", root=root) == 0
+    assert capsys.readouterr().out.startswith("digraph")
+    import shutil
+
+    if shutil.which("dot"):
+        assert render_live_diagram("svg", root=root) == 0
+        assert "<svg" in capsys.readouterr().out
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert render_live_diagram("svg", root=root) == 2
+    assert "Graphviz is not installed" in capsys.readouterr().err
+    assert render_live_diagram("tree", root=str(FIXTURES / "nowhere")) == 2
+
+
+def test_config_names_guests_and_states_intent() -> None:
+    config = """
+    nics: {v0a: {}, v1a: {}}
+    bridges:
+      br0: {ports: [v0a]}
+    guests:
+      web1:
+        nics: [{network: br0, mac: "52:54:00:12:34:56"}]
+    """
+    doc = doc_for("bridge", config)
+    br = doc.bridges[0]
+    assert br.configured_ports == ("v0a",)
+    assert [(p.name, p.configured) for p in br.ports] == [("v0a", True), ("v1a", False)]
+    assert doc.host.config == "test.yaml"
