@@ -23,7 +23,8 @@ from hvnet.status.guests import (
     parse_libvirt_xml,
     read_libvirt_ports,
 )
-from hvnet.status.live import assemble, decode_dump, dump_request, read_live
+from hvnet.status.live import assemble, read_live
+from hvnet.status.rtnl import decode_dump, dump_request
 from hvnet.status.state import load_previous, save_run
 
 # --- a minimal netlink encoder ------------------------------------------------------------

@@ -4,460 +4,34 @@
 but on a hypervisor with thousands of VLANs and bridges it costs tens of thousands of
 system calls, while ``ip -d link show`` learns the same from one netlink dump. So the live
 path of ``hvnet status`` does what ``ip`` does: one ``RTM_GETLINK`` dump (bond, bond-slave,
-bridge, bridge-port and VLAN details all travel in ``IFLA_LINKINFO``), decoded with
-:mod:`struct` touching only the attributes status needs, plus ``/proc/net/bonding/*`` for
-what only it shows (the LACP partner per slave, churn). pyroute2 is not used: it decodes
-every attribute into Python objects and costs several times more.
+bridge, bridge-port and VLAN details all travel in ``IFLA_LINKINFO``; decoded by
+:mod:`hvnet.status.rtnl`), plus ``/proc/net/bonding/*`` for what only it shows (the LACP
+partner per slave, churn), plus speed/duplex of the few physical NICs from sysfs.
 
-The result is the same :class:`~hvnet.kernel.facts.KernelFacts` ``read_tree`` returns, with
-values in sysfs spelling (mode names, ``going down``, centisecond timers as seconds), so
-everything after collection is one code path for live hosts and support bundles. Numbers
-come from ``include/uapi/linux/if_link.h``.
+This module assembles those into the same :class:`~hvnet.kernel.facts.KernelFacts`
+``read_tree`` returns, with values in sysfs spelling (mode names, ``going down``,
+centisecond timers as seconds), so everything after collection is one code path for live
+hosts and support bundles; the lab checks that both readers agree on a real kernel.
 """
 
 from __future__ import annotations
 
 import os
-import socket
-import struct
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from hvnet.kernel.facts import (
-    BOND_MODE_NAMES,
-    BRIDGE_PORT_STATES,
     BondFacts,
     BondSlaveFacts,
     BridgeFacts,
     BridgePortFacts,
     KernelFacts,
-    LacpPortState,
     LinkFacts,
     VlanFacts,
 )
 from hvnet.kernel.procfs import parse_bonding
 from hvnet.status.collect import VlanExtra
 from hvnet.status.doc import VlanFlags
-
-_NLMSG = struct.Struct("=IHHII")
-_IFINFO = struct.Struct("=BxHiII")
-_NLA = struct.Struct("=HH")
-_U32 = struct.Struct("=I")
-_STATS64 = struct.Struct("=9Q")
-_RTM_NEWLINK, _RTM_GETLINK, _NLMSG_ERROR, _NLMSG_DONE = 16, 18, 2, 3
-_NLM_F_REQUEST, _NLM_F_DUMP = 0x1, 0x300
-_IFF_UP = 0x1
-
-# IFLA_* (top level)
-_ADDRESS, _IFNAME, _MTU, _LINK, _MASTER, _OPERSTATE = 1, 3, 4, 5, 10, 16
-_LINKINFO, _STATS64_ATTR, _EXT_MASK, _CARRIER, _CARRIER_CHANGES, _NETNSID = 18, 23, 29, 33, 35, 37
-# IFLA_INFO_*
-_INFO_KIND, _INFO_DATA, _INFO_SLAVE_KIND, _INFO_SLAVE_DATA = 1, 2, 4, 5
-_STATISTICS = (
-    "rx_packets",
-    "tx_packets",
-    "rx_bytes",
-    "tx_bytes",
-    "rx_errors",
-    "tx_errors",
-    "rx_dropped",
-    "tx_dropped",
-    "multicast",
-)
-OPERSTATES = ("unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up")
-_SLAVE_MII = ("up", "going down", "down", "going back")
-_SLAVE_STATE = ("active", "backup")
-# Bond enum numbers -> sysfs names (drivers/net/bonding/bond_options.c tables).
-_XMIT = ("layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4", "vlan+srcmac")
-_ARP_VALIDATE = ("none", "active", "backup", "all", "filter", "filter_active", "filter_backup")
-_RESELECT = ("always", "better", "failure")
-_FOM = ("none", "active", "follow")
-_AD_SELECT = ("stable", "bandwidth", "count")
-_VLAN_PROTOCOLS = {0x8100: "802.1q", 0x88A8: "802.1ad"}
-_PORT_FLAGS = {
-    8: "learning",
-    9: "unicast_flood",
-    27: "multicast_flood",
-    30: "broadcast_flood",
-    4: "hairpin_mode",
-    5: "bpdu_guard",
-    6: "root_block",
-    33: "isolated",
-}
-
-
-def _align(n: int) -> int:
-    return (n + 3) & ~3
-
-
-def attrs(h: memoryview, start: int, end: int) -> dict[int, int]:
-    """One attribute level: type → position of the attribute header. Later duplicates win.
-
-    ``h`` is the buffer viewed as native uint16: attributes are 4-aligned, so an
-    attribute's length and type are two indexed reads, no struct call and no tuple. This
-    loop runs ~100 times per link; it is most of the decoding time.
-    """
-    out: dict[int, int] = {}
-    pos = start
-    while pos + 4 <= end:
-        i = pos >> 1
-        length = h[i]
-        if length < 4:
-            break
-        out[h[i + 1] & 0x3FFF] = pos
-        pos += (length + 3) & ~3
-    return out
-
-
-class _Msg:
-    """Typed reads of attributes in one receive buffer (absent or short → None).
-
-    ``data``, ``h`` and ``w`` view the same bytes as uint8, uint16 and uint32 (native byte
-    order, as netlink uses); payloads start 4 bytes after an attribute's header.
-    """
-
-    __slots__ = ("data", "h", "w")
-
-    def __init__(self, data: Any) -> None:
-        view = memoryview(data).cast("B")
-        view = view[: len(view) - len(view) % 4]
-        self.data = view
-        self.h = view.cast("H")
-        self.w = view.cast("I")
-
-    def length(self, pos: int) -> int:
-        length: int = self.h[pos >> 1]
-        return length
-
-    def u8(self, table: dict[int, int], key: int) -> int | None:
-        pos = table.get(key)
-        if pos is None or self.h[pos >> 1] < 5:
-            return None
-        value: int = self.data[pos + 4]
-        return value
-
-    def u16(self, table: dict[int, int], key: int) -> int | None:
-        pos = table.get(key)
-        if pos is None or self.h[pos >> 1] < 6:
-            return None
-        value: int = self.h[(pos + 4) >> 1]
-        return value
-
-    def u32(self, table: dict[int, int], key: int) -> int | None:
-        pos = table.get(key)
-        if pos is None or self.h[pos >> 1] < 8:
-            return None
-        value: int = self.w[(pos + 4) >> 2]
-        return value
-
-    def be16(self, table: dict[int, int], key: int) -> int | None:
-        pos = table.get(key)
-        if pos is None or self.h[pos >> 1] < 6:
-            return None
-        data = self.data
-        return int((data[pos + 4] << 8) | data[pos + 5])
-
-    def flag(self, table: dict[int, int], key: int) -> bool | None:
-        value = self.u8(table, key)
-        return None if value is None else value != 0
-
-    def raw(self, table: dict[int, int], key: int) -> bytes | None:
-        pos = table.get(key)
-        if pos is None:
-            return None
-        return bytes(self.data[pos + 4 : pos + self.h[pos >> 1]])
-
-    def text(self, table: dict[int, int], key: int) -> str | None:
-        raw = self.raw(table, key)
-        return None if raw is None else raw.split(b"\0", 1)[0].decode("utf-8", "replace")
-
-    def mac(self, table: dict[int, int], key: int) -> str | None:
-        raw = self.raw(table, key)
-        return raw.hex(":") if raw else None
-
-    def nested(self, table: dict[int, int], key: int) -> dict[int, int]:
-        pos = table.get(key)
-        return {} if pos is None else attrs(self.h, pos + 4, pos + self.h[pos >> 1])
-
-    def bridge_id(self, table: dict[int, int], key: int) -> str | None:
-        """``struct ifla_bridge_id`` as sysfs prints it: ``8000.020000000b00``."""
-        raw = self.raw(table, key)
-        if raw is None or len(raw) < 8:
-            return None
-        return raw[:2].hex() + "." + raw[2:8].hex()
-
-
-def _name(table: tuple[str, ...], value: int | None) -> str | None:
-    if value is None:
-        return None
-    return table[value] if 0 <= value < len(table) else str(value)
-
-
-@dataclass(slots=True)
-class _Raw:
-    """One link as decoded, before indexes are turned into names."""
-
-    index: int
-    name: str
-    link: dict[str, Any]
-    kind: str | None
-    link_index: int | None
-    master_index: int | None
-    data: dict[str, Any]
-    slave_kind: str | None
-    slave_data: dict[str, Any]
-
-
-Table = dict[int, int]
-
-
-def _bond_data(m: _Msg, d: Table) -> dict[str, Any]:
-    u8, u16, u32 = m.u8, m.u16, m.u32
-    info = m.nested(d, 23)
-    targets = m.nested(d, 8)
-    return {
-        "mode": _name(BOND_MODE_NAMES, u8(d, 1)),
-        "active_slave": u32(d, 2),
-        "primary": u32(d, 11),
-        "miimon_ms": u32(d, 3),
-        "updelay_ms": u32(d, 4),
-        "downdelay_ms": u32(d, 5),
-        "use_carrier": u8(d, 6),
-        "arp_interval_ms": u32(d, 7),
-        # the kernel omits the nest when the bond has no ARP targets: that is "none", not unknown
-        "arp_ip_targets": tuple(
-            socket.inet_ntoa(raw)
-            for raw in (m.raw(targets, k) for k in sorted(targets))
-            if raw and len(raw) == 4
-        ),
-        "arp_validate": _name(_ARP_VALIDATE, u32(d, 9)),
-        "arp_all_targets": _name(("any", "all"), u32(d, 10)),
-        "primary_reselect": _name(_RESELECT, u8(d, 12)),
-        "fail_over_mac": _name(_FOM, u8(d, 13)),
-        "xmit_hash_policy": _name(_XMIT, u8(d, 14)),
-        "num_peer_notif": u8(d, 16),
-        "all_slaves_active": u8(d, 17),
-        "min_links": u32(d, 18),
-        "packets_per_slave": u32(d, 20),
-        "lacp_rate": _name(("slow", "fast"), u8(d, 21)),
-        "ad_select": _name(_AD_SELECT, u8(d, 22)),
-        "ad_aggregator": u16(info, 1),
-        "ad_num_ports": u16(info, 2),
-        "ad_actor_key": u16(info, 3),
-        "ad_partner_key": u16(info, 4),
-        "ad_partner_mac": m.mac(info, 5),
-        "ad_actor_sys_prio": u16(d, 24),
-        "ad_user_port_key": u16(d, 25),
-        "ad_actor_system": m.mac(d, 26),
-        "tlb_dynamic_lb": u8(d, 27),
-        "peer_notif_delay_ms": u32(d, 28),
-        "lacp_active": _name(("off", "on"), u8(d, 29)),
-        "arp_missed_max": u8(d, 30),
-    }
-
-
-def _bridge_data(m: _Msg, d: Table) -> dict[str, Any]:
-    u16, u32 = m.u16, m.u32
-
-    def seconds(key: int) -> float | None:
-        value = u32(d, key)
-        return None if value is None else value / 100.0
-
-    vlan_proto = m.be16(d, 8)
-    return {
-        "forward_delay_s": seconds(1),
-        "hello_time_s": seconds(2),
-        "max_age_s": seconds(3),
-        "ageing_time_s": seconds(4),
-        "stp_state": u32(d, 5),
-        "priority": u16(d, 6),
-        "vlan_filtering": m.flag(d, 7),
-        "vlan_protocol": None if vlan_proto is None else f"0x{vlan_proto:04x}",
-        "group_fwd_mask": u16(d, 9),
-        "root_id": m.bridge_id(d, 10),
-        "bridge_id": m.bridge_id(d, 11),
-        "root_port": u16(d, 12),
-        "root_path_cost": u32(d, 13),
-        "topology_change": m.flag(d, 14),
-        "default_pvid": u16(d, 39),
-    }
-
-
-def _vlan_data(m: _Msg, d: Table) -> dict[str, Any]:
-    flags_value = m.u32(d, 2)  # struct ifla_vlan_flags {flags, mask}: flags first
-    proto = m.be16(d, 5)
-
-    def qos(key: int) -> dict[int, int]:
-        out: dict[int, int] = {}
-        for pos in m.nested(d, key).values():
-            if m.length(pos) >= 12:
-                out[m.w[(pos + 4) >> 2]] = m.w[(pos + 8) >> 2]
-        return out
-
-    flags = VlanFlags()
-    if flags_value is not None:
-        flags = VlanFlags(
-            bool(flags_value & 1),
-            bool(flags_value & 2),
-            bool(flags_value & 8),
-            bool(flags_value & 4),
-            bool(flags_value & 16),
-        )
-    return {
-        "vid": m.u16(d, 1),
-        "protocol": None if proto is None else _VLAN_PROTOCOLS.get(proto, f"0x{proto:04x}"),
-        "flags": flags,
-        "egress_map": qos(3),
-        "ingress_map": qos(4),
-    }
-
-
-def _bond_slave_data(m: _Msg, d: Table) -> dict[str, Any]:
-    u8, u16 = m.u8, m.u16
-    actor, partner = u8(d, 7), u16(d, 8)
-    return {
-        "state": _name(_SLAVE_STATE, u8(d, 1)),
-        "mii_status": _name(_SLAVE_MII, u8(d, 2)),
-        "link_failure_count": m.u32(d, 3),
-        "perm_hwaddr": m.mac(d, 4),
-        "queue_id": u16(d, 5),
-        "ad_aggregator_id": u16(d, 6),
-        "ad_actor_oper_port_state": None if actor is None else LacpPortState.from_int(actor),
-        "ad_partner_oper_port_state": None
-        if partner is None or partner > 255
-        else LacpPortState.from_int(partner),
-    }
-
-
-def _bridge_port_data(m: _Msg, d: Table) -> dict[str, Any]:
-    u16 = m.u16
-    state = m.u8(d, 1)
-    out: dict[str, Any] = {
-        "state": state,
-        "state_name": None if state is None else BRIDGE_PORT_STATES.get(state),
-        "priority": u16(d, 2),
-        "path_cost": m.u32(d, 3),
-        "designated_root": m.bridge_id(d, 13),
-        "designated_bridge": m.bridge_id(d, 14),
-        "designated_port": u16(d, 15),
-        "designated_cost": u16(d, 16),
-        "port_id": u16(d, 17),
-        "port_no": u16(d, 18),
-    }
-    flag = m.flag
-    for key, name in _PORT_FLAGS.items():
-        out[name] = flag(d, key)
-    return out
-
-
-_KIND_DATA: dict[str, Callable[[_Msg, Table], dict[str, Any]]] = {
-    "bond": _bond_data,
-    "bridge": _bridge_data,
-    "vlan": _vlan_data,
-}
-_SLAVE_DATA: dict[str, Callable[[_Msg, Table], dict[str, Any]]] = {
-    "bond": _bond_slave_data,
-    "bridge": _bridge_port_data,
-}
-
-
-def decode_link(m: _Msg, start: int, end: int) -> _Raw | None:
-    """One ``RTM_NEWLINK`` message body (``start``: after the netlink header)."""
-    w = m.w
-    index, flags = w[(start + 4) >> 2], w[(start + 8) >> 2]
-    top = attrs(m.h, start + 16, end)
-    name = m.text(top, _IFNAME)
-    if not name:
-        return None
-    info = m.nested(top, _LINKINFO)
-    kind = m.text(info, _INFO_KIND) if info else None
-    slave_kind = m.text(info, _INFO_SLAVE_KIND) if info else None
-    operstate = m.u8(top, _OPERSTATE)
-    carrier = m.u8(top, _CARRIER)
-    stats: dict[str, int] = {}
-    pos = top.get(_STATS64_ATTR)
-    if pos is not None and m.length(pos) >= 4 + _STATS64.size:
-        stats = dict(zip(_STATISTICS, _STATS64.unpack_from(m.data, pos + 4), strict=True))
-    iflink = m.u32(top, _LINK)
-    link = {
-        "ifindex": index,
-        "iflink": iflink,
-        "kind": kind,
-        "type": m.h[(start + 2) >> 1],
-        "operstate": None if operstate is None else _name(OPERSTATES, operstate),
-        # sysfs refuses ``carrier`` of an admin-down link; report it the same way.
-        "carrier": None if carrier is None or not flags & _IFF_UP else bool(carrier),
-        "carrier_changes": m.u32(top, _CARRIER_CHANGES),
-        "mtu": m.u32(top, _MTU),
-        "address": m.mac(top, _ADDRESS),
-        "statistics": stats,
-    }
-    parse = _KIND_DATA.get(kind or "")
-    parse_slave = _SLAVE_DATA.get(slave_kind or "")
-    return _Raw(
-        index=index,
-        name=name,
-        link=link,
-        kind=kind,
-        link_index=None if _NETNSID in top else iflink,
-        master_index=m.u32(top, _MASTER),
-        data=parse(m, m.nested(info, _INFO_DATA)) if parse else {},
-        slave_kind=slave_kind,
-        slave_data=parse_slave(m, m.nested(info, _INFO_SLAVE_DATA)) if parse_slave else {},
-    )
-
-
-def dump_request(seq: int = 1) -> bytes:
-    """A plain ``RTM_GETLINK`` dump request with no extended (VF) information."""
-    body = _IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + _NLA.pack(8, _EXT_MASK) + _U32.pack(0)
-    return (
-        _NLMSG.pack(_NLMSG.size + len(body), _RTM_GETLINK, _NLM_F_REQUEST | _NLM_F_DUMP, seq, 0)
-        + body
-    )
-
-
-def decode_dump(buffer: Any, size: int, out: list[_Raw]) -> bool:
-    """Decode one ``recv`` worth of messages into ``out``; True once the dump is done."""
-    m = _Msg(memoryview(buffer)[:size])
-    w, h = m.w, m.h
-    size = len(m.data)
-    pos = 0
-    while pos + 16 <= size:
-        length, mtype = w[pos >> 2], h[(pos + 4) >> 1]
-        if length < 16:
-            break
-        if mtype == _RTM_NEWLINK:
-            raw = decode_link(m, pos + 16, min(pos + length, size))
-            if raw is not None:
-                out.append(raw)
-        elif mtype == _NLMSG_DONE:
-            return True
-        elif mtype == _NLMSG_ERROR:
-            code = struct.unpack_from("=i", m.data, pos + 16)[0]
-            if code:
-                raise OSError(-code, f"netlink link dump: {os.strerror(-code)}")
-        pos += _align(length)
-    return False
-
-
-def dump_links() -> list[_Raw]:
-    """Every link of this network namespace, decoded (raises OSError if netlink fails)."""
-    out: list[_Raw] = []
-    buffer = bytearray(1 << 20)
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE) as sock:
-        sock.settimeout(30)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        sock.bind((0, 0))
-        sock.send(dump_request())
-        while True:
-            size = sock.recv_into(buffer)
-            if decode_dump(buffer, size, out):
-                return out
-
-
-# --- assembly into KernelFacts ------------------------------------------------------------
-
+from hvnet.status.rtnl import RawLink, dump_links
 
 def _read_small(path: str) -> str | None:
     try:
@@ -498,7 +72,7 @@ def _speed(sys_net: str, name: str) -> tuple[int | None, str | None]:
 
 
 def assemble(
-    raws: list[_Raw], proc: str = "/proc", sys: str = "/sys"
+    raws: list[RawLink], proc: str = "/proc", sys: str = "/sys"
 ) -> tuple[KernelFacts, dict[str, VlanExtra]]:
     """Decoded links (plus /proc/net/bonding) → the facts read_tree would have produced."""
     names = {r.index: r.name for r in raws}
@@ -535,7 +109,7 @@ def assemble(
     bridges: dict[str, BridgeFacts] = {}
     vlans: dict[str, VlanFacts] = {}
     extras: dict[str, VlanExtra] = {}
-    by_master: dict[str, list[_Raw]] = {}
+    by_master: dict[str, list[RawLink]] = {}
     for r in raws:
         if r.master_index in names:
             by_master.setdefault(names[r.master_index or 0], []).append(r)
@@ -581,7 +155,7 @@ def assemble(
 
 
 def _bond(
-    r: _Raw, names: dict[int, str], members: list[_Raw], proc: Any, link: LinkFacts
+    r: RawLink, names: dict[int, str], members: list[RawLink], proc: Any, link: LinkFacts
 ) -> BondFacts:
     d = dict(r.data)
     d["active_slave"] = names.get(d["active_slave"]) if d["active_slave"] else None

@@ -409,9 +409,19 @@ def render_live_diagram(
     if fmt == "dot":
         click.echo(dot, nl=False)
         return 0
+    return print_svg(dot)
+
+
+def print_svg(dot: str) -> int:
+    """Print Graphviz source as SVG; returns 0, or 2 with a message when Graphviz fails.
+
+    Shared by ``diagram --live -f svg`` and the config diagram's ``-f svg``.
+    """
+    import click
+
     try:
         click.echo(dot_to_svg(dot), nl=False)
-    except (RuntimeError, OSError) as exc:  # TimeoutExpired is one too
+    except (RuntimeError, OSError) as exc:
         click.echo(f"hvnet: {exc}", err=True)
         return 2
     return 0
