@@ -33,6 +33,7 @@ from hvnet.status.collect import VlanExtra
 from hvnet.status.doc import VlanFlags
 from hvnet.status.rtnl import RawLink, dump_links
 
+
 def _read_small(path: str) -> str | None:
     try:
         with open(path, "rb") as handle:
