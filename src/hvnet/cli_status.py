@@ -22,6 +22,15 @@ STATE_HELP = (
 )
 
 
+def _resolve(file: str) -> str:
+    """``example:host-a`` → the built-in example's path, as every FILE argument accepts."""
+    if file.startswith("example:"):
+        from hvnet.cli import _resolve_file
+
+        return _resolve_file(file)
+    return file
+
+
 def _state(state_dir: str | None, no_state: bool, root: str | None, name: str):  # type: ignore[no-untyped-def]
     from hvnet.status import StateOptions
     from hvnet.status.state import DEFAULT_STATE_DIR
@@ -66,6 +75,8 @@ def status(
     """
     from hvnet.status import StatusError, judged_document
 
+    if config_file:
+        config_file = _resolve(config_file)
     try:
         doc = judged_document(root, config_file, _state(state_dir, no_state, root, "status.json"))
     except StatusError as exc:
@@ -122,10 +133,7 @@ def check(
         click.echo(report.format(), nl=False)
         sys.exit(report.exit_code)
 
-    if file.startswith("example:"):
-        from hvnet.cli import _resolve_file
-
-        file = _resolve_file(file)
+    file = _resolve(file)
     try:
         host, messages = load_config(file)
     except StatusError as exc:
