@@ -56,7 +56,8 @@ BRIDGE_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _bond_options(options: BondOptions) -> BondOptions:
+def bond_options_worth_setting(options: BondOptions) -> BondOptions:
+    """The options that differ from kernel defaults and that the bond's mode accepts."""
     values = options.model_dump(mode="json")
     kept: dict[str, Any] = {"mode": options.mode}
     for name, value in values.items():
@@ -81,7 +82,7 @@ def normalise(link: Link) -> Link:
     """A captured link with kernel defaults and kernel-chosen values removed."""
     mtu = None if link.mtu == DEFAULT_MTU else link.mtu
     if isinstance(link, Bond):
-        return replace(link, mtu=mtu, mac=None, options=_bond_options(link.options))
+        return replace(link, mtu=mtu, mac=None, options=bond_options_worth_setting(link.options))
     if isinstance(link, Bridge):
         return replace(link, mtu=mtu, mac=None, options=_bridge_options(link.options))
     return replace(link, mtu=mtu, mac=None)

@@ -28,6 +28,7 @@ from hvnet.apply.encode import (
 )
 from hvnet.apply.ledger import Ledger
 from hvnet.apply.ops import Action, Op, Plan, Step, Verb, op
+from hvnet.capture import bond_options_worth_setting
 from hvnet.kernel.snapshot import KernelSnapshot
 from hvnet.model import Bond, Bridge, Host, Link, Nic, Route, Vlan
 
@@ -59,6 +60,7 @@ class _Planner:
         self.masters: dict[str, str | None] = {n: r.master for n, r in self.rt.items()}
         self.bond_up_again: set[str] = set()  # bonds taken down to change down-only options
         self.routes_dropped: set[str] = set()  # links losing an address (and so its routes)
+        self.closed: set[str] = set()  # links the kernel closes (released bond slaves)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -123,7 +125,9 @@ class _Planner:
         ops: list[Op] = []
         base: dict[str, Any] = {"ifname": link.name, "index": rt.ifindex}
         if isinstance(link, Bond):
-            options = link.options.model_copy(update={"primary": None})
+            # Only what differs from the defaults and what the mode accepts: the kernel refuses
+            # a creation request carrying e.g. ad_actor_system outside 802.3ad.
+            options = bond_options_worth_setting(link.options).model_copy(update={"primary": None})
             ops.append(
                 Op(Verb.LINK_ADD, link.name, (*base.items(), ("kind", "bond"), *bond_args(options)))
             )
@@ -222,6 +226,8 @@ class _Planner:
                     )
             self.deleted.append(have.name)
             self.masters.update({p: None for p in have.lower_names()})
+            if isinstance(have, Bond):
+                self.closed.update(have.slaves)  # the kernel closes released slaves
             self.masters[have.name] = None
             why = (
                 "not in the config any more (hvnet created it)"
@@ -346,6 +352,7 @@ class _Planner:
                         )
                     )
                     self.masters[s] = None
+                    self.closed.add(s)
             actions.append(
                 (
                     op(
@@ -394,6 +401,7 @@ class _Planner:
         for slave in slaves_now:
             if slave not in want.slaves and self.masters.get(slave) == want.name:
                 self.masters[slave] = None
+                self.closed.add(slave)
                 self.one(
                     op(Verb.LINK_SET, slave, master=None),
                     [
@@ -555,7 +563,9 @@ class _Planner:
                     f"{want.name}: add address {a}",
                 )
         rt = self.rt.get(want.name)
-        down = want.name in self.created or rt is None or not rt.admin_up
+        down = (
+            want.name in self.created or rt is None or not rt.admin_up or (want.name in self.closed)
+        )
         master = self.masters.get(want.name)
         enslaved_nic = isinstance(want, Nic) and isinstance(self.want.links.get(master or ""), Bond)
         if (down or want.name in self.bond_up_again) and not enslaved_nic:
