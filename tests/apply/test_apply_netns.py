@@ -124,13 +124,13 @@ H="$1"; S="$2"; F="$3"; C="$4"; T="$5"
 "$H" apply "$F" --runtime-only --state-dir "$S"
 "$H" capture -o "$T/captured.yaml"
 "$H" plan "$T/captured.yaml" --state-dir "$S" > "$T/plan.txt"
-"$H" apply "$C" --runtime-only --state-dir "$S" --confirm 2
+"$H" apply "$C" --runtime-only --state-dir "$S" --confirm 4
 ip -br addr show br0 > "$T/during.txt"
-sleep 4
+sleep 6.5
 ip -br addr show br0 > "$T/after.txt"
-"$H" apply "$C" --runtime-only --state-dir "$S" --confirm 2
+"$H" apply "$C" --runtime-only --state-dir "$S" --confirm 8
 "$H" confirm --state-dir "$S"
-sleep 3
+sleep 9
 ip -br addr show br0 > "$T/confirmed.txt"
 """
 
