@@ -112,17 +112,11 @@ def proc_checks(desired: Host, facts: KernelFacts) -> list[AttributeCheck]:
         if br is None:
             checks.append(_check(bridge.name, "sysfs bridge", "present", None, False))
             continue
-        ports = tuple(
-            p.name for p in br.ports
-            if not is_guest_port(p.name, (facts.links.get(p.name) or _NoKind).kind or "")
-        )  # fmt: skip
+        kinds = {name: link.kind or "" for name, link in facts.links.items()}
+        ports = tuple(p.name for p in br.ports if not is_guest_port(p.name, kinds.get(p.name, "")))
         checks.append(_check(bridge.name, "ports (sysfs brif)", bridge.port_names, ports,
                              set(ports) == set(bridge.port_names)))  # fmt: skip
     return checks
-
-
-class _NoKind:
-    kind: str | None = None
 
 
 def lab_checks(desired: Host, capture: Capture) -> list[AttributeCheck]:
