@@ -79,9 +79,9 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def op(verb: Verb, link: str, **args: Any) -> Op:
+def op(verb: Verb, target: str, /, **args: Any) -> Op:
     """Build an operation; keyword order is kept (it matters for some netlink attributes)."""
-    return Op(verb, link, tuple(args.items()))
+    return Op(verb, target, tuple(args.items()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,8 +49,18 @@ def _attr(msg: Any, *path: str) -> Any:
     return node
 
 
-_BOND_ENUMS = frozenset({"mode", "lacp_rate", "arp_validate", "arp_all_targets",
-                         "xmit_hash_policy", "fail_over_mac", "ad_select", "primary_reselect"})
+_BOND_ENUMS = frozenset(
+    {
+        "mode",
+        "lacp_rate",
+        "arp_validate",
+        "arp_all_targets",
+        "xmit_hash_policy",
+        "fail_over_mac",
+        "ad_select",
+        "primary_reselect",
+    }
+)
 
 
 def _bond_sysfs_value(name: str, text: str) -> Any:
@@ -259,7 +269,24 @@ def snapshot_from_messages(
 
 
 def read_snapshot(netns: str | None = None, sys_root: Path = Path("/sys")) -> KernelSnapshot:
-    """Dump links, addresses and routes once each and build the snapshot."""
+    """Dump links, addresses and routes once each and build the snapshot.
+
+    The current namespace is read with hvnet's own fast dump decoder
+    (:mod:`hvnet.kernel.nldump`); another namespace (tests) through pyroute2, which can
+    enter it. Both yield the same snapshot (tests/kernel/test_nldump.py).
+    """
+    if netns is None:
+        from hvnet.kernel.nldump import dump_all
+
+        links, addrs, routes = dump_all()
+        return snapshot_from_messages(links, addrs, routes, sys_root)
+    return read_snapshot_pyroute2(netns, sys_root)
+
+
+def read_snapshot_pyroute2(
+    netns: str | None = None, sys_root: Path = Path("/sys")
+) -> KernelSnapshot:
+    """The same snapshot decoded by pyroute2 (the reference implementation)."""
     from pyroute2 import IPRoute
 
     with IPRoute(netns=netns) if netns else IPRoute() as ipr:

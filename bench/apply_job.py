@@ -1,0 +1,115 @@
+"""Guest side of bench/bench_apply.py: runs INSIDE the lab VM; prints JSON timings.
+
+Builds the benchmark topology (bond0 over eth0+eth1, N VLANs on bond0, one bridge per VLAN)
+with each tool from nothing, re-applies it (no-op), and tears it down, timing each phase as a
+whole command (interpreter start and imports included, as an operator would experience).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+WORK = Path(os.environ.get("BENCH_DIR", "/tmp/hvbench"))
+HVNET = str(Path(sys.executable).with_name("hvnet"))
+
+
+def host_yaml(n: int) -> str:
+    lines = ["version: 1", 'naming: {vlan: "{parent}.{vid}", bridge: "br{vid}"}',
+             "defaults:", "  bridge: {stp: false, forward_delay: 0, maxwait: 0}",
+             "nics: {eth0: {}, eth1: {}}", "bonds:",
+             "  bond0: {slaves: [eth0, eth1], mode: active-backup, miimon: 100}", "networks:"]
+    lines += [f"  n{vid}: {{vlan: {vid}, on: bond0}}" for vid in range(2, n + 2)]
+    return "\n".join(lines) + "\n"
+
+
+def ip_batch(n: int) -> tuple[str, str]:
+    up = ["link add bond0 type bond mode active-backup miimon 100",
+          "link set eth0 down", "link set eth0 master bond0",
+          "link set eth1 down", "link set eth1 master bond0", "link set bond0 up"]
+    down = []
+    for vid in range(2, n + 2):
+        up += [f"link add link bond0 name bond0.{vid} type vlan id {vid}",
+               f"link add br{vid} type bridge stp_state 0 forward_delay 0",
+               f"link set bond0.{vid} master br{vid}", f"link set bond0.{vid} up",
+               f"link set br{vid} up"]
+        down += [f"link del br{vid}", f"link del bond0.{vid}"]
+    down += ["link del bond0"]
+    return "\n".join(up) + "\n", "\n".join(down) + "\n"
+
+
+def timed(argv: list[str], **kw: object) -> float:
+    start = time.monotonic()
+    proc = subprocess.run(argv, capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+    elapsed = time.monotonic() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return elapsed
+
+
+def links() -> int:
+    out = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    return len(out.splitlines())
+
+
+def bench_ip(n: int) -> dict[str, float]:
+    up, down = ip_batch(n)
+    (WORK / "up.batch").write_text(up)
+    (WORK / "down.batch").write_text(down)
+    result = {"up": timed(["ip", "-batch", str(WORK / "up.batch")])}
+    result["links"] = links()
+    result["down"] = timed(["ip", "-batch", str(WORK / "down.batch")])
+    return result
+
+
+def bench_hvnet(n: int) -> dict[str, float]:
+    f = WORK / f"host-{n}.yaml"
+    f.write_text(host_yaml(n))
+    state = WORK / f"state-{n}"
+    args = ["--runtime-only", "--state-dir", str(state)]
+    result = {"up": timed([HVNET, "apply", str(f), *args])}
+    result["links"] = links()
+    result["noop"] = timed([HVNET, "apply", str(f), *args])
+    empty = WORK / "empty.yaml"
+    empty.write_text("version: 1\nnics: {eth0: {}, eth1: {}}\n")
+    result["down"] = timed([HVNET, "apply", str(empty), *args])
+    return result
+
+
+def eni(n: int) -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from hvnet.loader import load_text
+    from hvnet.render.eni import render
+
+    host = load_text(host_yaml(n), "bench.yaml").host
+    assert host is not None
+    return render(host)["etc/network/interfaces"]
+
+
+def bench_ifupdown(n: int, tool: str) -> dict[str, float]:
+    Path("/etc/network/interfaces").write_text(eni(n))
+    result = {"up": timed(["ifup", "-a"], timeout=7200)}
+    result["links"] = links()
+    if tool == "ifupdown2":
+        result["noop"] = timed(["ifreload", "-a"], timeout=7200)
+    result["down"] = timed(["ifdown", "-a"], timeout=7200)
+    return result
+
+
+def main() -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    tool, n = sys.argv[1], int(sys.argv[2])
+    runs = {"ip": bench_ip, "hvnet": bench_hvnet}
+    if tool in runs:
+        out = runs[tool](n)
+    else:
+        out = bench_ifupdown(n, tool)
+    print(json.dumps({"tool": tool, "n": n, **out}))
+
+
+if __name__ == "__main__":
+    main()

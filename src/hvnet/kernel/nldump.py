@@ -1,0 +1,223 @@
+"""Dump links, addresses and routes over a raw netlink socket and decode what hvnet reads.
+
+The snapshot is taken before and after every apply and by every check, so its cost decides
+how fast a no-op re-apply is. pyroute2's generic decoder builds a rich object for every
+attribute of every message (statistics, qdisc, AF_SPEC, ...); under emulation that costs tens
+of milliseconds per link. We decode only the ~20 attributes the snapshot uses, with struct,
+into tiny message objects that answer the same ``msg[field]`` / ``msg.get_attr(NAME)`` calls as
+pyroute2's, so :func:`hvnet.kernel.netlink.snapshot_from_messages` takes either.
+``tests/kernel/test_nldump.py`` checks that both give identical snapshots.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Callable, Iterator
+from ipaddress import ip_address
+from typing import Any
+
+_HDR = struct.Struct("=IHHII")
+_NLMSG_ERROR, _NLMSG_DONE = 2, 3
+_F_REQUEST_DUMP = 0x1 | 0x300
+RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE = 18, 22, 26
+_IFLA_EXT_MASK, _RTEXT_FILTER_SKIP_STATS = 29, 1 << 3
+_OPERSTATES = ("UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP")
+
+Decoder = Callable[[bytes], Any]
+
+
+def _u8(b: bytes) -> int:
+    return b[0]
+
+
+def _u16(b: bytes) -> int:
+    return int(struct.unpack_from("=H", b)[0])
+
+
+def _u32(b: bytes) -> int:
+    return int(struct.unpack_from("=I", b)[0])
+
+
+def _be16(b: bytes) -> int:
+    return int(struct.unpack_from(">H", b)[0])
+
+
+def _str(b: bytes) -> str:
+    return b.split(b"\0", 1)[0].decode(errors="replace")
+
+
+def _mac(b: bytes) -> str:
+    return ":".join(f"{x:02x}" for x in b)
+
+
+def _ip(b: bytes) -> str:
+    return str(ip_address(b)) if len(b) in (4, 16) else b.hex()
+
+
+def _oper(b: bytes) -> str:
+    return _OPERSTATES[b[0]] if b[0] < len(_OPERSTATES) else "UNKNOWN"
+
+
+_DATA_TABLES: dict[str, dict[int, tuple[str, Decoder]]] = {
+    "vlan": {1: ("IFLA_VLAN_ID", _u16), 5: ("IFLA_VLAN_PROTOCOL", _be16)},
+    "bridge": {
+        1: ("IFLA_BR_FORWARD_DELAY", _u32),
+        2: ("IFLA_BR_HELLO_TIME", _u32),
+        3: ("IFLA_BR_MAX_AGE", _u32),
+        4: ("IFLA_BR_AGEING_TIME", _u32),
+        5: ("IFLA_BR_STP_STATE", _u32),
+        6: ("IFLA_BR_PRIORITY", _u16),
+        7: ("IFLA_BR_VLAN_FILTERING", _u8),
+    },
+}
+_SLAVE_TABLES: dict[str, dict[int, tuple[str, Decoder]]] = {
+    "bridge": {
+        1: ("IFLA_BRPORT_STATE", _u8),
+        2: ("IFLA_BRPORT_PRIORITY", _u16),
+        3: ("IFLA_BRPORT_COST", _u32),
+    },
+}
+_LINK_ATTRS: dict[int, tuple[str, Decoder]] = {
+    1: ("IFLA_ADDRESS", _mac),
+    3: ("IFLA_IFNAME", _str),
+    4: ("IFLA_MTU", _u32),
+    5: ("IFLA_LINK", _u32),
+    10: ("IFLA_MASTER", _u32),
+    16: ("IFLA_OPERSTATE", _oper),
+    33: ("IFLA_CARRIER", _u8),
+}
+_ADDR_ATTRS: dict[int, tuple[str, Decoder]] = {
+    1: ("IFA_ADDRESS", _ip),
+    2: ("IFA_LOCAL", _ip),
+    8: ("IFA_FLAGS", _u32),
+}
+_ROUTE_ATTRS: dict[int, tuple[str, Decoder]] = {
+    1: ("RTA_DST", _ip),
+    4: ("RTA_OIF", _u32),
+    5: ("RTA_GATEWAY", _ip),
+    6: ("RTA_PRIORITY", _u32),
+    15: ("RTA_TABLE", _u32),
+}
+
+
+class Msg:
+    """A decoded message or nested attribute set: ``msg[field]`` and ``msg.get_attr(NAME)``."""
+
+    __slots__ = ("attrs", "fields")
+
+    def __init__(self, fields: dict[str, Any], attrs: dict[str, Any]) -> None:
+        self.fields = fields
+        self.attrs = attrs
+
+    def __getitem__(self, key: str) -> Any:
+        return self.fields[key]
+
+    def get_attr(self, name: str) -> Any:
+        return self.attrs.get(name)
+
+
+def _walk(data: bytes, offset: int = 0) -> Iterator[tuple[int, bytes]]:
+    end = len(data)
+    while offset + 4 <= end:
+        length, kind = struct.unpack_from("=HH", data, offset)
+        if length < 4:
+            return
+        yield kind & 0x3FFF, data[offset + 4 : offset + length]
+        offset += (length + 3) & ~3
+
+
+def _attrs(data: bytes, offset: int, table: dict[int, tuple[str, Decoder]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kind, payload in _walk(data, offset):
+        entry = table.get(kind)
+        if entry is not None:
+            out[entry[0]] = entry[1](payload)
+    return out
+
+
+def _linkinfo(payload: bytes) -> Msg:
+    raw = dict(_walk(payload))
+    kind = _str(raw[1]) if 1 in raw else ""
+    slave_kind = _str(raw[4]) if 4 in raw else ""
+    attrs: dict[str, Any] = {"IFLA_INFO_KIND": kind or None}
+    if 2 in raw and kind in _DATA_TABLES:
+        attrs["IFLA_INFO_DATA"] = Msg({}, _attrs(raw[2], 0, _DATA_TABLES[kind]))
+    if 5 in raw and slave_kind in _SLAVE_TABLES:
+        attrs["IFLA_INFO_SLAVE_DATA"] = Msg({}, _attrs(raw[5], 0, _SLAVE_TABLES[slave_kind]))
+    return Msg({}, attrs)
+
+
+def _link(data: bytes) -> Msg:
+    _family, _type, index, flags, _change = struct.unpack_from("=BxHiII", data, 16)
+    attrs = _attrs(data, 32, _LINK_ATTRS)
+    for kind, payload in _walk(data, 32):
+        if kind == 18:
+            attrs["IFLA_LINKINFO"] = _linkinfo(payload)
+    return Msg({"index": index, "flags": flags}, attrs)
+
+
+def _addr(data: bytes) -> Msg:
+    family, prefixlen, flags, scope, index = struct.unpack_from("=BBBBI", data, 16)
+    return Msg(
+        {"family": family, "prefixlen": prefixlen, "flags": flags, "scope": scope, "index": index},
+        _attrs(data, 24, _ADDR_ATTRS),
+    )
+
+
+def _route(data: bytes) -> Msg:
+    family, dst_len, _src, _tos, table, proto, scope, rtype, _f = struct.unpack_from(
+        "=BBBBBBBBI", data, 16
+    )
+    return Msg(
+        {
+            "family": family,
+            "dst_len": dst_len,
+            "table": table,
+            "proto": proto,
+            "scope": scope,
+            "type": rtype,
+        },
+        _attrs(data, 28, _ROUTE_ATTRS),
+    )
+
+
+def _dump(
+    sock: socket.socket, mtype: int, body: bytes, parse: Callable[[bytes], Msg], seq: int
+) -> list[Msg]:
+    sock.send(_HDR.pack(_HDR.size + len(body), mtype, _F_REQUEST_DUMP, seq, 0) + body)
+    out: list[Msg] = []
+    while True:
+        data = sock.recv(1 << 20)
+        offset = 0
+        while offset < len(data):
+            length, kind, _flags, got_seq, _pid = _HDR.unpack_from(data, offset)
+            message = data[offset : offset + length]
+            offset += (length + 3) & ~3
+            if got_seq != seq:
+                continue
+            if kind == _NLMSG_DONE:
+                return out
+            if kind == _NLMSG_ERROR:
+                (code,) = struct.unpack_from("=i", message, 16)
+                raise OSError(-code, f"netlink dump {mtype} failed")
+            out.append(parse(message))
+
+
+def dump_all() -> tuple[list[Msg], list[Msg], list[Msg]]:
+    """Links (without statistics), addresses and main-table routes, one dump each."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 * 1024 * 1024)
+        sock.bind((0, 0))
+        skip_stats = struct.pack("=HHI", 8, _IFLA_EXT_MASK, _RTEXT_FILTER_SKIP_STATS)
+        links = _dump(
+            sock, RTM_GETLINK, struct.pack("=BxHiII", 0, 0, 0, 0, 0) + skip_stats, _link, 1
+        )
+        addrs = _dump(sock, RTM_GETADDR, struct.pack("=BBBBI", 0, 0, 0, 0, 0), _addr, 2)
+        routes = _dump(
+            sock, RTM_GETROUTE, struct.pack("=BBBBBBBBI", 0, 0, 0, 0, 0, 0, 0, 0, 0), _route, 3
+        )
+        return links, addrs, [r for r in routes if (r.get_attr("RTA_TABLE") or r["table"]) == 254]
+    finally:
+        sock.close()
