@@ -81,10 +81,10 @@ def build_all_modes(vm: LabVM) -> str:
                 f"link add {a} address 02:00:00:0{i}:{'0a' if side == 'm' else '1a'}:00 "
                 f"type veth peer name {b}",
                 f"link set {b} netns sw",
-                f"-n sw link set {b} up",
             ]
+            if mode != "802.3ad":  # those join the partner bond, which brings them up
+                lines.append(f"-n sw link set {b} up")
         extra = " lacp_rate fast" if mode == "802.3ad" else ""
-        extra += " primary m1a" if mode == "active-backup" else ""
         lines += [
             f"link add bond{i} type bond mode {mode} miimon 100{extra}",
             f"link set m{i}a master bond{i}",
@@ -98,11 +98,12 @@ def build_all_modes(vm: LabVM) -> str:
         "-n sw link set m4b master swbond",
         "-n sw link set n4b master swbond",
         "-n sw link set swbond up",
+        "link set bond1 type bond primary m1a",
         "link add link bond0 name bond0.200 type vlan proto 802.1ad id 200",
         "link set bond0.200 up",
         "link add br0 type bridge",
         "link set bond1.100 master br0",
-        "tuntap add vnet0 mode tap",
+        "link add vnet0 type veth peer name vnet0p",  # no /dev/net/tun in the lab
         "link set vnet0 address fe:54:00:12:34:56 master br0",
         "link set br0 up",
     ]
