@@ -175,22 +175,35 @@ def render(file: str, fmt: str, output: str | None, root: str | None) -> None:
 
 
 @main.command()
-@click.argument("file")
+@click.argument("file", required=False)
 @click.option(
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["tree", "dot"]),
+    type=click.Choice(["tree", "dot", "svg"]),
     default="tree",
     show_default=True,
-    help="Terminal tree or Graphviz dot.",
+    help="Terminal tree, Graphviz dot, or SVG (needs Graphviz).",
 )
-def diagram(file: str, fmt: str) -> None:
-    """Draw the topology of FILE: NIC → bond → VLAN → bridge → guests, with addresses."""
+@click.option("--live", is_flag=True, help="Draw the running kernel with health colours.")
+@click.option("--root", type=click.Path(file_okay=False), help="With --live: a recorded tree.")
+def diagram(file: str | None, fmt: str, live: bool, root: str | None) -> None:
+    """Draw the topology of FILE (or the running host with --live): NIC → bond → VLAN →
+    bridge → guests, with addresses."""
+    if live or root:
+        from hvnet.status.present import render_live_diagram
+
+        sys.exit(render_live_diagram(fmt, file and _resolve_file(file), root))
+    if file is None:
+        raise click.UsageError("FILE is required without --live")
     from hvnet.render.diagram import render_dot, render_tree
 
     result = _load_or_exit(file)
     assert result.host is not None
+    if fmt == "svg":
+        from hvnet.status.present import print_svg
+
+        sys.exit(print_svg(render_dot(result.host)))
     if fmt == "dot":
         click.echo(render_dot(result.host), nl=False)
     else:
