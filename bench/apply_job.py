@@ -19,24 +19,38 @@ HVNET = str(Path(sys.executable).with_name("hvnet"))
 
 
 def host_yaml(n: int) -> str:
-    lines = ["version: 1", 'naming: {vlan: "{parent}.{vid}", bridge: "br{vid}"}',
-             "defaults:", "  bridge: {stp: false, forward_delay: 0, maxwait: 0}",
-             "nics: {eth0: {}, eth1: {}}", "bonds:",
-             "  bond0: {slaves: [eth0, eth1], mode: active-backup, miimon: 100}", "networks:"]
+    lines = [
+        "version: 1",
+        'naming: {vlan: "{parent}.{vid}", bridge: "br{vid}"}',
+        "defaults:",
+        "  bridge: {stp: false, forward_delay: 0, maxwait: 0}",
+        "nics: {eth0: {}, eth1: {}}",
+        "bonds:",
+        "  bond0: {slaves: [eth0, eth1], mode: active-backup, miimon: 100}",
+        "networks:",
+    ]
     lines += [f"  n{vid}: {{vlan: {vid}, on: bond0}}" for vid in range(2, n + 2)]
     return "\n".join(lines) + "\n"
 
 
 def ip_batch(n: int) -> tuple[str, str]:
-    up = ["link add bond0 type bond mode active-backup miimon 100",
-          "link set eth0 down", "link set eth0 master bond0",
-          "link set eth1 down", "link set eth1 master bond0", "link set bond0 up"]
+    up = [
+        "link add bond0 type bond mode active-backup miimon 100",
+        "link set eth0 down",
+        "link set eth0 master bond0",
+        "link set eth1 down",
+        "link set eth1 master bond0",
+        "link set bond0 up",
+    ]
     down = []
     for vid in range(2, n + 2):
-        up += [f"link add link bond0 name bond0.{vid} type vlan id {vid}",
-               f"link add br{vid} type bridge stp_state 0 forward_delay 0",
-               f"link set bond0.{vid} master br{vid}", f"link set bond0.{vid} up",
-               f"link set br{vid} up"]
+        up += [
+            f"link add link bond0 name bond0.{vid} type vlan id {vid}",
+            f"link add br{vid} type bridge stp_state 0 forward_delay 0",
+            f"link set bond0.{vid} master br{vid}",
+            f"link set bond0.{vid} up",
+            f"link set br{vid} up",
+        ]
         down += [f"link del br{vid}", f"link del bond0.{vid}"]
     down += ["link del bond0"]
     return "\n".join(up) + "\n", "\n".join(down) + "\n"
@@ -104,10 +118,7 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     tool, n = sys.argv[1], int(sys.argv[2])
     runs = {"ip": bench_ip, "hvnet": bench_hvnet}
-    if tool in runs:
-        out = runs[tool](n)
-    else:
-        out = bench_ifupdown(n, tool)
+    out = runs[tool](n) if tool in runs else bench_ifupdown(n, tool)
     print(json.dumps({"tool": tool, "n": n, **out}))
 
 

@@ -57,11 +57,16 @@ def main() -> None:
             vm.reset_network()
             if tool == "ifupdown2" and not installed_ifupdown2:
                 shared = vm.write_file(deb.name, deb.read_bytes()) if deb else None
-                vm.sh(f"dpkg -i --force-all {shared} >/dev/null 2>&1 || true; "
-                      "mkdir -p /run/network", timeout=600)
+                vm.sh(
+                    f"dpkg -i --force-all {shared} >/dev/null 2>&1 || true; mkdir -p /run/network",
+                    timeout=600,
+                )
                 installed_ifupdown2 = True
-            r = vm.run([sys.executable, str(REPO / "bench/apply_job.py"), tool, str(n)],
-                       timeout=7200, cwd=str(REPO))
+            r = vm.run(
+                [sys.executable, str(REPO / "bench/apply_job.py"), tool, str(n)],
+                timeout=7200,
+                cwd=str(REPO),
+            )
             if r.rc != 0:
                 print(f"{tool} N={n}: FAILED {r.stderr[-500:]}", flush=True)
                 continue
@@ -75,16 +80,19 @@ def main() -> None:
 
 def table(results: list[dict[str, Any]]) -> None:
     by = {(r["tool"], r["n"]): r for r in results}
-    print(f"\n{'N':>5} {'tool':<10} {'up s':>8} {'no-op s':>8} {'down s':>8} "
-          f"{'up / ip':>8} {'hvnet faster by':>16}")
+    print(
+        f"\n{'N':>5} {'tool':<10} {'up s':>8} {'no-op s':>8} {'down s':>8} "
+        f"{'up / ip':>8} {'hvnet faster by':>16}"
+    )
     for (tool, n), r in sorted(by.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         ip = by.get(("ip", n))
         hv = by.get(("hvnet", n))
         ratio = f"{r['up'] / ip['up']:.2f}x" if ip else "-"
         faster = f"{r['up'] / hv['up']:.1f}x" if hv and tool not in ("hvnet", "ip") else ""
         noop = f"{r['noop']:.2f}" if "noop" in r else "-"
-        print(f"{n:>5} {tool:<10} {r['up']:>8.2f} {noop:>8} {r['down']:>8.2f} {ratio:>8} "
-              f"{faster:>16}")
+        print(
+            f"{n:>5} {tool:<10} {r['up']:>8.2f} {noop:>8} {r['down']:>8.2f} {ratio:>8} {faster:>16}"
+        )
     for n in sorted({r["n"] for r in results}):
         hv = by.get(("hvnet", n))
         if hv:
