@@ -132,10 +132,13 @@ def render(report: LabReport, console: Any = None) -> None:
     summary = Table(title="Steps", show_lines=False)
     for col in ("method", "2 apply", "3 kernel = model", "4 connectivity", "5 failover", "result"):
         summary.add_column(col)
+    drilled = next((r.method for r in report.runs if r.drill is not None), None)
     for run in report.runs:
         cells = [run.method]
         for step in (run.apply, run.compare, run.connectivity, run.drill):
             cells.append("not run" if step is None else f"{_mark(step.ok)} {_secs(step)}")
+        if run.drill is None and drilled:
+            cells[-1] = f"[dim]see {drilled}[/]"  # the drill runs with the first method only
         cells.append(_mark(run.ok))
         summary.add_row(*cells)
     con.print(summary)
