@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from hvnet.kernel.snapshot import KernelSnapshot
-from hvnet.model import Bond, Bridge, Host, Link, Method4, Vlan
+from hvnet.model import ISOLATION_SYSCTLS, Bond, Bridge, Host, Link, Method4, Vlan
 from hvnet.options import BondMode
 
 _TIME_TOLERANCE = 0.011  # bridge times travel as centiseconds
@@ -164,6 +164,7 @@ def compare(
     """Every attribute the desired host states, checked against the kernel snapshot."""
     c = _Checker()
     actual = snapshot.host.links
+    isolated = desired.isolated()
     for name, want in desired.links.items():
         have = actual.get(name)
         if have is None:
@@ -182,12 +183,27 @@ def compare(
         elif isinstance(want, Bridge) and isinstance(have, Bridge):
             _compare_bridge(c, want, have)
         _compare_l3(c, want, have)
+        sysctls = snapshot.sysctls.get(name)
+        if sysctls and name in isolated:
+            wanted = {key: value for _family, key, value in ISOLATION_SYSCTLS}
+            got = {key: sysctls.get(key, "?") for key in wanted}
+            c.check(
+                name,
+                "isolation sysctls",
+                _kv(wanted),
+                _kv(got),
+                all(sysctls.get(k) in (None, v) for k, v in wanted.items()),
+            )
         runtime = snapshot.runtime.get(name)
         if check_admin_up and runtime is not None:
             c.check(
                 name, "admin state", "up", "up" if runtime.admin_up else "down", runtime.admin_up
             )
     return c.checks
+
+
+def _kv(values: dict[str, str]) -> str:
+    return " ".join(f"{k}={v}" for k, v in values.items())
 
 
 def failures(checks: list[AttributeCheck]) -> list[AttributeCheck]:

@@ -61,6 +61,16 @@ class LinkKind(StrEnum):
     BRIDGE = "bridge"
 
 
+#: sysctls (family, key, value under /proc/sys/net/FAMILY/conf/LINK/) that keep the host
+#: unreachable from a link where it has no address: no IPv6 link-local, no ARP answers for its
+#: other addresses, strict reverse-path filtering. Rendered ENI and live apply both set them.
+ISOLATION_SYSCTLS = (
+    ("ipv6", "disable_ipv6", "1"),
+    ("ipv4", "arp_ignore", "8"),
+    ("ipv4", "rp_filter", "1"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """A static route; ``to`` 0.0.0.0/0 is not used: default routes are ``gateway`` fields."""
@@ -244,6 +254,16 @@ class Host:
                 for port in link.port_names:
                     masters.setdefault(port, link.name)
         return masters
+
+    def isolated(self) -> set[str]:
+        """Links where the host has no address and which are not bond slaves (the kernel gives
+        slaves no addresses): the host must not be reachable from them."""
+        slaves = {s for bond in self.bonds for s in bond.slaves}
+        return {
+            name
+            for name, link in self.links.items()
+            if not link.has_host_address and name not in slaves
+        }
 
     def creation_order(self) -> list[str]:
         """Link names ordered so every link comes after the links it is built on.

@@ -524,6 +524,7 @@ class _Planner(L3Planning):
             self.plan_link(self.want.links[name])
         for name in order:
             self.plan_l3(self.want.links[name])
+            self.plan_isolation(self.want.links[name])
         for name in order:
             self.plan_routes(self.want.links[name])
         return Plan(tuple(self.steps), self.new_indexes, tuple(self.created), tuple(self.deleted))

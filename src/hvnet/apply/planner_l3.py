@@ -12,7 +12,7 @@ from typing import Any
 
 from hvnet.apply.ops import Op, Verb, op
 from hvnet.kernel.snapshot import KernelSnapshot, LinkRuntime
-from hvnet.model import Bond, Host, Link, Nic, Route
+from hvnet.model import ISOLATION_SYSCTLS, Bond, Host, Link, Nic, Route
 
 
 class L3Planning:
@@ -105,6 +105,25 @@ class L3Planning:
                 f"bring {want.name} up",
                 disruptive=want.name in self.bond_up_again,
             )
+
+    def plan_isolation(self, want: Link) -> None:
+        """Keep the host unreachable from links where it has no address (same sysctls as the
+        rendered ENI sets); undo restores the previous values."""
+        if want.name not in self.want.isolated():
+            return
+        created = want.name in self.created
+        if not created and want.name not in self.snap.sysctls:
+            return  # a snapshot without sysctl values (recorded tree, tests): nothing to compare
+        current = {} if created else self.snap.sysctls[want.name]
+        actions: list[tuple[Op, list[Op]]] = []
+        for family, key, value in ISOLATION_SYSCTLS:
+            old = current.get(key)
+            if old == value or (old is None and not created):
+                continue  # already set, or the file does not exist (e.g. IPv6 disabled)
+            path = f"/proc/sys/net/{family}/conf/{want.name}/{key}"
+            undo = [op(Verb.SYSFS_WRITE, want.name, path=path, value=old)] if old else []
+            actions.append((op(Verb.SYSFS_WRITE, want.name, path=path, value=value), undo))
+        self.step(actions, f"{want.name}: no host address: IPv6 off, no ARP answers")
 
     def plan_routes(self, want: Link) -> None:
         """Gateways and static routes. Routes the kernel may have dropped with an address are

@@ -13,7 +13,13 @@ from ipaddress import ip_address, ip_interface, ip_network
 from pathlib import Path
 from typing import Any
 
-from hvnet.kernel.snapshot import NIC_KINDS, KernelSnapshot, LinkRuntime, is_guest_port
+from hvnet.kernel.snapshot import (
+    NIC_KINDS,
+    KernelSnapshot,
+    LinkRuntime,
+    is_guest_port,
+    read_isolation_sysctls,
+)
 from hvnet.model import (
     Bond,
     Bridge,
@@ -279,7 +285,9 @@ def read_snapshot(netns: str | None = None, sys_root: Path = Path("/sys")) -> Ke
         from hvnet.kernel.nldump import dump_all
 
         links, addrs, routes = dump_all()
-        return snapshot_from_messages(links, addrs, routes, sys_root)
+        snap = snapshot_from_messages(links, addrs, routes, sys_root)
+        snap.sysctls.update(read_isolation_sysctls(list(snap.host.links)))
+        return snap
     return read_snapshot_pyroute2(netns, sys_root)
 
 
@@ -293,4 +301,7 @@ def read_snapshot_pyroute2(
         links = list(ipr.get_links())
         addrs = list(ipr.get_addr())
         routes = list(ipr.get_routes(table=254))
-    return snapshot_from_messages(links, addrs, routes, sys_root)
+    snap = snapshot_from_messages(links, addrs, routes, sys_root)
+    if netns is None:
+        snap.sysctls.update(read_isolation_sysctls(list(snap.host.links)))
+    return snap

@@ -12,7 +12,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from hvnet.model import Host
+from hvnet.model import ISOLATION_SYSCTLS, Host
+
+
+def read_isolation_sysctls(
+    names: list[str], proc: str = "/proc/sys/net"
+) -> dict[str, dict[str, str]]:
+    """The isolation sysctls of each link (missing files, e.g. IPv6 disabled, are left out)."""
+    out: dict[str, dict[str, str]] = {}
+    for name in names:
+        values: dict[str, str] = {}
+        for family, key, _value in ISOLATION_SYSCTLS:
+            try:
+                with open(f"{proc}/{family}/conf/{name}/{key}") as handle:
+                    values[key] = handle.read().strip()
+            except OSError:
+                continue
+        out[name] = values
+    return out
+
 
 #: Bridge ports that belong to guests: libvirt's vnetN/macvtapN, Xen's vifD.N/vifD.N-emu,
 #: generic tapX, Proxmox's tapVMIDiN/fwprVMIDpN/veth containers (vethVMIDiN).
@@ -50,6 +68,8 @@ class KernelSnapshot:
     host: Host
     runtime: dict[str, LinkRuntime] = field(default_factory=dict)
     guest_ports: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: link -> {"disable_ipv6": "0", "arp_ignore": "0", "rp_filter": "2"} (ISOLATION_SYSCTLS)
+    sysctls: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def guest_ports_of(self, bridge: str) -> tuple[str, ...]:
         return self.guest_ports.get(bridge, ())

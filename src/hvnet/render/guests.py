@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from hvnet.model import Guest, GuestKind, Host
 
@@ -54,7 +55,7 @@ def _none_note(host: Host, kind: GuestKind, directory: str) -> dict[str, str]:
     return {f"{directory}/README": text}
 
 
-def _comment(text: str) -> ET.Element:
+def _comment(text: str) -> Any:
     """An XML comment; "--" may not appear inside one (a hostname like "a--0" has it)."""
     while "--" in text:
         text = text.replace("--", "- -")
