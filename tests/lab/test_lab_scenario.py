@@ -116,11 +116,6 @@ def test_hvnet_apply_applies_and_kernel_equals_model(report: LabReport) -> None:
     assert run.compare is not None and run.compare.ok, [c.format() for c in run.failed_checks]
 
 
-@pytest.mark.xfail(
-    reason="hvnet apply does not set the isolation sysctls the ENI renderer sets on address-less "
-    "links (disable_ipv6, arp_ignore=8): the host answers ARP and IPv6 on dmz",
-    strict=False,
-)
 def test_hvnet_apply_connectivity_matrix(report: LabReport) -> None:
     run = method(report, "apply")
     assert run.matrix is not None
