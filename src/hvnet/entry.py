@@ -1,0 +1,21 @@
+"""The ``hvnet`` console script: answers ``--version`` before importing anything.
+
+Start-up time is part of every command an operator or a monitoring system runs; the version
+query in particular is used by configuration management to probe the tool, so it skips even
+the CLI framework. Everything else goes to :func:`hvnet.cli.main`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from hvnet import __version__
+
+
+def main() -> None:
+    if sys.argv[1:] in (["--version"], ["-V"]):
+        sys.stdout.write(f"hvnet, version {__version__}\n")
+        return
+    from hvnet.cli import main as cli_main
+
+    cli_main()
