@@ -63,6 +63,7 @@ class Draft:
     master: tuple[str, Location] | None = None  # bond-master on this (slave) stanza
     bond_options: dict[str, Sourced] = field(default_factory=dict)
     slave_side: dict[str, Sourced] = field(default_factory=dict)  # bond-* on a slave stanza
+    separate_switches: bool = False
     # vlan: declared values, then the resolved parent and id
     raw_device: tuple[str, Location] | None = None
     vlan_id: tuple[int, Location] | None = None
@@ -135,7 +136,12 @@ class Draft:
             "routes": tuple([r for r, _ in self.routes]) if self.routes else (),
         }
         if self.kind is LinkKind.BOND:
-            return Bond(slaves=tuple([s for s, _ in self.slaves]), options=bond_options, **common)
+            return Bond(
+                slaves=tuple([s for s, _ in self.slaves]),
+                options=bond_options,
+                separate_switches=self.separate_switches,
+                **common,
+            )
         if self.kind is LinkKind.VLAN:
             assert self.parent is not None and self.vid is not None
             protocol = self.protocol[0] if self.protocol else VlanProtocol.DOT1Q

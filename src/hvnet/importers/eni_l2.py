@@ -205,6 +205,8 @@ class L2Reader:
             name = option.canonical
             if name == "bond-master" or name in MEMBERSHIP_KEYWORDS or name in BOND_KEYWORDS:
                 self._bond(option, draft)
+            elif name == "hvnet-separate-switches":  # hvnet's own marker (see render/eni.py)
+                draft.separate_switches = option.value_without_comment.strip() == "yes"
             elif name in BOND_NOT_MODELLED:
                 self.notes.option(option, BOND_NOT_MODELLED[name])
             elif name in VLAN_KEYWORDS:

@@ -79,6 +79,7 @@ _IP_BOND_KEYWORD = {"peer_notif_delay": "peer_notify_delay"}
 KEYWORDS = frozenset(
     {"address", "gateway", "mtu", "hwaddress", "autoconf", "pre-up", "up", "down", "post-down"}
     | {"dns-nameservers", "dns-search", "vlan-raw-device", "bond-slaves"}
+    | {"hvnet-separate-switches"}
     | {spec.eni for f, spec in BOND_OPTION_SPECS.items() if f in IFENSLAVE_OPTIONS and spec.eni}
     | set(BRIDGE_ENI_KEYWORDS.values())
     | {"bridge-ports", "bridge-portprio", "bridge-pathcost"}
@@ -220,6 +221,10 @@ def _bond(bond: Bond, first: _Stanza) -> None:
     """
     options = bond.options
     first.add("bond-slaves", " ".join(bond.slaves) if bond.slaves else "none")
+    if bond.separate_switches:
+        # Not a kernel setting: hvnet's own marker, so import(render(model)) keeps it.
+        # ifupdown only exports unknown options to the hooks' environment; nothing reads it.
+        first.add("hvnet-separate-switches", "yes")
     early: list[str] = []
     late: list[str] = []
     for name, spec in BOND_OPTION_SPECS.items():
@@ -452,6 +457,7 @@ def _place_dns(host: Host, plans: dict[str, list[_Stanza]]) -> None:
     target = next((s for s in all_stanzas if any(k == "gateway" for k, _ in s.options)), None)
     target = target or next((s for s in all_stanzas if s.method == "static"), None)
     target = target or next((s for s in all_stanzas if s.method in ("dhcp", "auto")), None)
+    target = target or next(iter(all_stanzas), None)  # resolvconf's hook reads any stanza
     if target is None:
         return
     if dns.nameservers:
