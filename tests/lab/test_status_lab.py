@@ -230,7 +230,10 @@ def test_check_names_exactly_the_drift_and_exits_2(lab: LabVM) -> None:
         "ip link set v0a master bond0\nip link set v1a master bond0\n"
         "ip link set bond0 type bond primary v0a\nip link set bond0 up\n"
         "ip link add link bond0 name bond0.100 type vlan id 100\nip link set bond0.100 up\n"
-        "ip link add link bond0 name bond0.200 type vlan id 200\nip link set bond0.200 up\n",
+        "ip link add link bond0 name bond0.200 type vlan id 200\nip link set bond0.200 up\n"
+        # what ifupdown (rendered ENI) and hvnet apply set on links without a host address
+        "for l in bond0 bond0.100 bond0.200; do sysctl -q -w net/ipv6/conf/$l/disable_ipv6=1"
+        " net/ipv4/conf/$l/arp_ignore=8 net/ipv4/conf/$l/rp_filter=1; done\n",
         check=True,
     )
     wait_for(lab, "bond0", "Currently Active Slave: v0a")
