@@ -14,9 +14,13 @@ from typing import Any
 
 from hvnet.kernel.snapshot import KernelSnapshot
 from hvnet.model import ISOLATION_SYSCTLS, Bond, Bridge, Host, Link, Method4, Vlan
-from hvnet.options import BondMode
-
-_TIME_TOLERANCE = 0.011  # bridge times travel as centiseconds
+from hvnet.options import (
+    DELAY_OPTIONS,
+    MIIMON_FORCED_MODES,
+    bond_options_differ,
+    bridge_options_differ,
+    effective_delay,
+)
 
 
 class Status(StrEnum):
@@ -69,36 +73,18 @@ class _Checker:
         )
 
 
-def _effective_delay(value: int, miimon: int | None) -> int:
-    """What the kernel stores for updelay/downdelay: rounded down to a multiple of miimon."""
-    return value - value % miimon if miimon else value
-
-
 def _compare_bond(c: _Checker, want: Bond, have: Bond) -> None:
     c.check(want.name, "slaves", want.slaves, have.slaves, set(want.slaves) == set(have.slaves))
-    desired = want.options.model_dump(exclude_none=True)
+    differ = bond_options_differ(want.options, have.options)
     actual = have.options.model_dump()
-    mode = want.options.mode
-    for name, value in desired.items():
-        if name in ("arp_ip_target", "ns_ip6_target"):
-            if value or actual.get(name):
-                c.check(
-                    want.name,
-                    name,
-                    value,
-                    actual.get(name),
-                    set(value) == set(actual.get(name) or ()),
-                )
+    for name, value in want.options.model_dump(exclude_none=True).items():
+        if name in ("arp_ip_target", "ns_ip6_target") and not (value or actual.get(name)):
             continue
-        if name in ("updelay", "downdelay", "peer_notif_delay"):
-            value = _effective_delay(value, want.options.miimon)
-        if (
-            name == "miimon"
-            and value == 0
-            and mode in (BondMode.LACP, BondMode.BALANCE_TLB, BondMode.BALANCE_ALB)
-        ):
+        if name == "miimon" and value == 0 and want.options.mode in MIIMON_FORCED_MODES:
             continue  # the kernel forces 100 in these modes; validation warns about it
-        c.check(want.name, name, value, actual.get(name))
+        if name in DELAY_OPTIONS:
+            value = effective_delay(value, want.options.miimon)
+        c.check(want.name, name, value, actual.get(name), name not in differ)
 
 
 def _compare_bridge(c: _Checker, want: Bridge, have: Bridge) -> None:
@@ -119,20 +105,11 @@ def _compare_bridge(c: _Checker, want: Bridge, have: Bridge) -> None:
                 port.priority,
                 got.priority if got and got.priority is not None else 32,
             )
-    desired = want.options.model_dump(exclude_none=True)
+    differ = bridge_options_differ(want.options, have.options)
     actual = have.options.model_dump()
-    stp_on = bool(want.options.stp)
-    for name, value in desired.items():
-        if name == "maxwait":
-            continue  # an ifupdown boot-time wait, not kernel state
-        got = actual.get(name)
-        if isinstance(value, float | int) and not isinstance(value, bool) and got is not None:
-            expected = float(value)
-            if name == "forward_delay" and stp_on:
-                expected = min(max(expected, 2.0), 30.0)  # the kernel clamps with STP on
-            c.check(want.name, name, value, got, abs(expected - float(got)) <= _TIME_TOLERANCE)
-        else:
-            c.check(want.name, name, value, got)
+    for name, value in want.options.model_dump(exclude_none=True).items():
+        if name != "maxwait":
+            c.check(want.name, name, value, actual.get(name), name not in differ)
 
 
 def _compare_l3(c: _Checker, want: Link, have: Link) -> None:

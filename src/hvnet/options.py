@@ -285,3 +285,55 @@ BRIDGE_ENI_KEYWORDS: dict[str, str] = {
     "vlan_filtering": "bridge-vlan-aware",
     "maxwait": "bridge-maxwait",
 }
+
+
+TIME_TOLERANCE_S = 0.011  # bridge times travel as centiseconds
+DELAY_OPTIONS = ("updelay", "downdelay", "peer_notif_delay")
+
+
+def effective_delay(value: int, miimon: int | None) -> int:
+    """What the kernel stores for a bond delay: rounded down to a multiple of miimon."""
+    return value - value % miimon if miimon else value
+
+
+def bond_options_differ(want: BondOptions, have: BondOptions) -> set[str]:
+    """Options *want* sets whose kernel value (*have*) differs, in the kernel's own terms:
+    delays as the kernel rounds them, target lists as sets, and miimon 0 ignored in the modes
+    where the kernel forces 100. Shared by the planner and the comparison engine, so that
+    what apply changes and what verification checks can never disagree."""
+    changed: set[str] = set()
+    actual = have.model_dump()
+    for name, value in want.model_dump(exclude_none=True).items():
+        got = actual.get(name)
+        if name in ("arp_ip_target", "ns_ip6_target"):
+            if set(value) != set(got or ()):
+                changed.add(name)
+            continue
+        if name == "miimon" and value == 0 and want.mode in MIIMON_FORCED_MODES:
+            continue
+        if name in DELAY_OPTIONS:
+            value = effective_delay(value, want.miimon)
+        if value != got:
+            changed.add(name)
+    return changed
+
+
+def bridge_options_differ(want: BridgeOptions, have: BridgeOptions) -> set[str]:
+    """Bridge options *want* sets that differ from the kernel's: times within the centisecond
+    tolerance, forward delay as the kernel clamps it while STP is on, maxwait (an ifupdown
+    boot-time wait, not kernel state) ignored."""
+    changed: set[str] = set()
+    actual = have.model_dump()
+    for name, value in want.model_dump(exclude_none=True).items():
+        if name == "maxwait":
+            continue
+        got = actual.get(name)
+        if isinstance(value, float | int) and not isinstance(value, bool) and got is not None:
+            expected = float(value)
+            if name == "forward_delay" and want.stp:
+                expected = min(max(expected, 2.0), 30.0)
+            if abs(expected - float(got)) > TIME_TOLERANCE_S:
+                changed.add(name)
+        elif value != got:
+            changed.add(name)
+    return changed

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hvnet.model import Bridge, Vlan
+from hvnet.model import Vlan
 from hvnet.options import (
     AdSelect,
     ArpValidate,
@@ -132,39 +132,3 @@ def vlan_args(vlan: Vlan) -> list[tuple[str, Any]]:
         ("vlan_id", vlan.vid),
         ("vlan_protocol", vlan.protocol.ethertype),
     ]
-
-
-def bridge_changed(want: Bridge, have: Bridge) -> set[str]:
-    """Bridge options the model sets that differ from the kernel's."""
-    changed: set[str] = set()
-    actual = have.options.model_dump()
-    for name, value in want.options.model_dump(exclude_none=True).items():
-        if name == "maxwait":
-            continue
-        got = actual.get(name)
-        if isinstance(value, float | int) and not isinstance(value, bool) and got is not None:
-            expected = float(value)
-            if name == "forward_delay" and want.options.stp:
-                expected = min(max(expected, 2.0), 30.0)
-            if abs(expected - float(got)) > 0.011:
-                changed.add(name)
-        elif value != got:
-            changed.add(name)
-    return changed
-
-
-def bond_changed(want: BondOptions, have: BondOptions) -> set[str]:
-    """Bond options the model sets that differ from the kernel's (delays as the kernel rounds)."""
-    changed: set[str] = set()
-    actual = have.model_dump()
-    for name, value in want.model_dump(exclude_none=True).items():
-        got = actual.get(name)
-        if name in ("arp_ip_target", "ns_ip6_target"):
-            if set(value) != set(got or ()):
-                changed.add(name)
-            continue
-        if name in ("updelay", "downdelay", "peer_notif_delay") and want.miimon:
-            value -= value % want.miimon
-        if value != got:
-            changed.add(name)
-    return changed

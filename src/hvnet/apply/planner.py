@@ -20,9 +20,7 @@ from hvnet.apply.encode import (
     NEEDS_EMPTY_BOND,
     SYSFS_ONLY,
     bond_args,
-    bond_changed,
     bridge_args,
-    bridge_changed,
     sysfs_value,
     vlan_args,
 )
@@ -32,6 +30,7 @@ from hvnet.apply.planner_l3 import L3Planning
 from hvnet.capture import bond_options_worth_setting
 from hvnet.kernel.snapshot import KernelSnapshot
 from hvnet.model import Bond, Bridge, Host, Link, Nic, Vlan
+from hvnet.options import bond_options_differ, bridge_options_differ
 
 
 class PlanError(Exception):
@@ -266,7 +265,7 @@ class _Planner(L3Planning):
         if isinstance(want, Bond) and isinstance(have, Bond):
             self.modify_bond(want, have)
         elif isinstance(want, Bridge) and isinstance(have, Bridge):
-            changed = bridge_changed(want, have)
+            changed = bridge_options_differ(want.options, have.options)
             if changed:
                 self.one(
                     op(
@@ -304,7 +303,7 @@ class _Planner(L3Planning):
         self.after_create_or_modify(want, have)
 
     def modify_bond(self, want: Bond, have: Bond) -> None:
-        changed = bond_changed(want.options, have.options)
+        changed = bond_options_differ(want.options, have.options)
         slaves_now = list(have.slaves)
         guests = self.guests_above(want.name)
         heavy = changed & (NEEDS_EMPTY_BOND | NEEDS_DOWN_BOND)
