@@ -35,15 +35,31 @@ hypervisor hosts with all 4094 VLANs bridged produce files of 40k lines and more
 from __future__ import annotations
 
 import gc
-import glob
 import os
 import re
-import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal, NamedTuple
+
+from hvnet.eni.ast import (
+    BLANKS,
+    COMMAND_OPTIONS,
+    WORDS,
+    Comment,
+    Directive,
+    Document,
+    Location,
+    Mark,
+    Option,
+    Problem,
+    Rename,
+    Stanza,
+    StanzaKind,
+    canonical_name,
+    iter_options,
+    strip_trailing_comment,
+)
+from hvnet.eni.sources import SourceFollowing
 
 __all__ = [
     "COMMAND_OPTIONS",
@@ -64,17 +80,10 @@ __all__ = [
     "strip_trailing_comment",
 ]
 
-StanzaKind = Literal["iface", "mapping", "vlan"]
-
-#: Options whose values are shell commands run by ifup/ifdown (IU aliases included).
-COMMAND_OPTIONS = frozenset({"pre-up", "up", "post-up", "down", "pre-down", "post-down"})
-
 # Blanks as C's isspace() in the "C" locale; the only characters IU strips or splits on.
-_BLANKS = " \t\r\n\f\v"
+_BLANKS = BLANKS
 _HEAD = re.compile(r"([^ \t\r\n\f\v]+)[ \t\r\n\f\v]*(.*)", re.DOTALL)
-_WORDS = re.compile(r"[^ \t\r\n\f\v]+")
-_SOURCE_DIRECTORY_NAME = re.compile(r"[a-zA-Z0-9_-]+")
-_SURROGATE = re.compile("[\udc80-\udcff]")
+_WORDS = WORDS
 _MAKO_OPEN = ("for", "if", "while", "try", "with", "def")
 # Characters Python's str.split() treats as blanks but C isspace() does not.
 _ODD_BLANKS = re.compile("[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
@@ -96,232 +105,6 @@ def _classify(word: str) -> str:
     if len(_CLASSIFICATION) < _CLASSIFICATION_LIMIT:
         _CLASSIFICATION[word] = result
     return result
-
-
-_MAX_SOURCE_DEPTH = 64
-
-
-class Location(NamedTuple):
-    """Where an element starts; ``span`` > 1 when backslash continuation joined lines.
-
-    AST nodes are :class:`~typing.NamedTuple` rather than frozen dataclasses because they are
-    immutable and typed all the same but about three times cheaper to build, which is what
-    keeps a 40k-line file well under the time budget.
-    """
-
-    file: str
-    line: int
-    span: int = 1
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
-
-    @property
-    def lines(self) -> range:
-        """The physical line numbers this element occupies (for coverage and editors)."""
-        return range(self.line, self.line + self.span)
-
-
-class Problem(NamedTuple):
-    """Something the parser could not place; the importer decides whether it is fatal.
-
-    ``code`` is a stable short identifier (``misplaced-option``, ``empty-value``, ``mako``,
-    ``source-missing`` …) so callers can filter without matching message text.
-    """
-
-    location: Location
-    message: str
-    code: str = "syntax"
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
-
-
-class Comment(NamedTuple):
-    """A ``#`` line, kept so a writer can round-trip the file (stripped of blanks)."""
-
-    text: str
-    location: Location
-
-
-def canonical_name(name: str) -> str:
-    """Dash spelling, lower-cased: what both tools effectively compare (reference §1.4).
-
-    IU exports ``IF_BOND_MODE`` for ``bond-mode`` and ``bond_mode`` alike; IU2 rewrites ``_``
-    to ``-`` at parse time. Comparing canonical names therefore matches how the tools behave.
-    """
-    return name.replace("_", "-").lower()
-
-
-def strip_trailing_comment(value: str) -> str:
-    """``value`` without a shell-style trailing ``# comment``.
-
-    Neither tool supports end-of-line comments, yet users write them (``address 10.0.0.1  #
-    mgmt``). A ``#`` starts a comment only at the start of a word and outside quotes, as in
-    ``sh``, so ``ovs_options tag=10#x`` and ``--comment '#1'`` are left alone.
-    """
-    if "#" not in value:
-        return value
-    quote = ""
-    escaped = False
-    previous = " "
-    for index, char in enumerate(value):
-        if escaped:
-            escaped = False
-        elif quote:
-            if char == quote:
-                quote = ""
-            elif char == "\\" and quote == '"':
-                escaped = True
-        elif char == "\\":
-            escaped = True
-        elif char in "'\"":
-            quote = char
-        elif char == "#" and previous in _BLANKS:
-            return value[:index].rstrip(_BLANKS)
-        previous = char
-    return value
-
-
-class Option(NamedTuple):
-    """One option line: ``name`` verbatim, ``canonical`` for matching, ``value`` verbatim.
-
-    ``value`` is the rest of the logical line after the name and its following blanks, with
-    trailing blanks removed: exactly what both tools store. Trailing ``# comments`` stay in
-    ``value`` (IU would pass them on); use :attr:`value_without_comment` to drop them.
-    """
-
-    name: str
-    canonical: str
-    value: str
-    location: Location
-
-    @property
-    def value_without_comment(self) -> str:
-        """The value with a trailing shell-style ``# comment`` removed."""
-        return strip_trailing_comment(self.value)
-
-    @property
-    def has_trailing_comment(self) -> bool:
-        """True when the value carries an end-of-line comment that IU would not strip."""
-        return self.value_without_comment != self.value
-
-    @property
-    def words(self) -> tuple[str, ...]:
-        """The comment-free value split on blanks (how hook scripts read list options)."""
-        return tuple(_WORDS.findall(self.value_without_comment))
-
-    @property
-    def is_command(self) -> bool:
-        """True for ``pre-up``/``up``/``post-up``/``down``/``pre-down``/``post-down``."""
-        return self.canonical in COMMAND_OPTIONS
-
-
-class Stanza(NamedTuple):
-    """An ``iface``, ``mapping`` or IU2 ``vlan`` block with its options in file order.
-
-    ``args`` are all words after the keyword (for ``mapping`` these are the patterns; ``name``
-    is the first). ``family``/``method`` are ``None`` when omitted (IU2 allows ``iface br0``).
-    ``comments`` are the comment lines met while the stanza was open (PVE writes an
-    interface's description as a comment *after* its options).
-    """
-
-    kind: StanzaKind
-    name: str
-    family: str | None
-    method: str | None
-    inherits: str | None
-    options: tuple[Option, ...]
-    location: Location
-    comments: tuple[Comment, ...] = ()
-    args: tuple[str, ...] = ()
-
-    def get(self, canonical: str) -> tuple[Option, ...]:
-        """Every option with this canonical name (repeats are legal and meaningful)."""
-        key = canonical_name(canonical)
-        return tuple(option for option in self.options if option.canonical == key)
-
-    def first(self, canonical: str) -> Option | None:
-        """The first option with this canonical name, if any."""
-        key = canonical_name(canonical)
-        for option in self.options:
-            if option.canonical == key:
-                return option
-        return None
-
-    def values(self, canonical: str) -> tuple[str, ...]:
-        """The verbatim values of every option with this canonical name."""
-        return tuple(option.value for option in self.get(canonical))
-
-
-class Mark(NamedTuple):
-    """One interface name listed on an ``auto``/``allow-*``/``no-*`` line."""
-
-    name: str
-    location: Location
-
-
-class Rename(NamedTuple):
-    """``rename CUR=NEW`` (IU only)."""
-
-    current: str
-    new: str
-    location: Location
-
-
-class Directive(NamedTuple):
-    """A non-stanza keyword line, in file order, for writers and for explaining problems.
-
-    ``included`` lists the files a ``source``/``source-directory`` line actually read.
-    """
-
-    keyword: str
-    args: tuple[str, ...]
-    location: Location
-    included: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Document:
-    """Everything read from one ENI file and the files it sources, in reading order.
-
-    ``auto`` holds ``auto``/``allow-auto`` names in bring-up order; ``allow`` maps every other
-    ``allow-CLASS`` class to its names. ``misplaced`` are option lines found outside a stanza
-    (each also has a problem). ``sources`` are the files actually read, top file first.
-    """
-
-    stanzas: tuple[Stanza, ...]
-    auto: tuple[Mark, ...]
-    allow: Mapping[str, tuple[Mark, ...]]
-    sources: tuple[str, ...]
-    problems: tuple[Problem, ...]
-    no_auto_down: tuple[Mark, ...] = ()
-    no_scripts: tuple[Mark, ...] = ()
-    renames: tuple[Rename, ...] = ()
-    directives: tuple[Directive, ...] = ()
-    comments: tuple[Comment, ...] = ()
-    misplaced: tuple[Option, ...] = ()
-
-    def named(self, name: str, kind: StanzaKind | None = "iface") -> tuple[Stanza, ...]:
-        """All stanzas for ``name`` (several are legal: inet + inet6, or repeated)."""
-        return tuple(
-            stanza
-            for stanza in self.stanzas
-            if stanza.name == name and (kind is None or stanza.kind == kind)
-        )
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Distinct ``iface`` names in first-seen order."""
-        return tuple(dict.fromkeys(s.name for s in self.stanzas if s.kind == "iface"))
-
-    def is_auto(self, name: str) -> bool:
-        """True when ``name`` is on an ``auto``/``allow-auto`` line."""
-        return any(mark.name == name for mark in self.auto)
-
-    def problems_with(self, code: str) -> tuple[Problem, ...]:
-        """Problems with this code, for callers that treat some kinds specially."""
-        return tuple(problem for problem in self.problems if problem.code == code)
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,26 +163,7 @@ class _OpenStanza:
         )
 
 
-def _decode(data: bytes) -> tuple[str, list[int]]:
-    """Text of ``data`` and the line numbers holding bytes that are not UTF-8.
-
-    Undecodable bytes become lone surrogates (``surrogateescape``) so a writer can encode the
-    file back byte for byte; they are reported because they are almost always a paste from a
-    legacy-encoded document.
-    """
-    try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError:
-        text = data.decode("utf-8", errors="surrogateescape")
-    bad: list[int] = []
-    for match in _SURROGATE.finditer(text):
-        line = text.count("\n", 0, match.start()) + 1
-        if not bad or bad[-1] != line:
-            bad.append(line)
-    return text, bad
-
-
-class _Reader:
+class _Reader(SourceFollowing):
     """Accumulates one document across a top file and everything it sources."""
 
     def __init__(self, follow_sources: bool, root: str | None) -> None:
@@ -436,122 +200,6 @@ class _Reader:
 
     def problem(self, location: Location, message: str, code: str) -> None:
         self.problems.append(Problem(location, message, code))
-
-    # -- files ---------------------------------------------------------------------------
-
-    def read_path(self, path: str, include_location: Location | None) -> bool:
-        """Read and parse one file; False (with a problem) when it cannot be read."""
-        real = os.path.realpath(path)
-        where = include_location or Location(path, 0)
-        if real in self.stack:
-            self.problem(where, f"source cycle: {path} is already being read", "source-cycle")
-            return False
-        if real in self.seen:
-            self.problem(
-                where,
-                f"{path} was already read (from {self.seen[real]}); not read again, although"
-                " ifupdown would define its stanzas a second time",
-                "source-repeated",
-            )
-            return False
-        if len(self.stack) >= _MAX_SOURCE_DEPTH:
-            self.problem(where, f"source nesting deeper than {_MAX_SOURCE_DEPTH}", "source-depth")
-            return False
-        try:
-            # O_NONBLOCK: opening a FIFO must not wait for a writer; a FIFO or /dev/zero is
-            # then refused rather than read forever.
-            with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                    self.problem(where, f"{path} is not a regular file", "source-unreadable")
-                    return False
-                data = handle.read()
-        except OSError as error:
-            reason = error.strerror or type(error).__name__
-            self.problem(where, f"cannot read {path}: {reason}", "source-unreadable")
-            return False
-        self.seen[real] = str(include_location) if include_location else "the command line"
-        self.sources.append(path)
-        text, bad_lines = _decode(data)
-        for line in bad_lines:
-            self.problem(Location(path, line), "bytes that are not UTF-8", "encoding")
-        self.stack.append(real)
-        try:
-            self.parse(text, path)
-        finally:
-            self.stack.pop()
-        return True
-
-    def resolve(self, path: str, including_file: str) -> str:
-        """A source argument as a path on disk: under ``root`` if absolute, else beside
-        the including file (IU's rule; IU2 documents absolute paths only)."""
-        if os.path.isabs(path):
-            if self.root is not None:
-                return os.path.join(self.root, path.lstrip("/"))
-            return path
-        if including_file.startswith("<"):  # parse_text("…") without a real file name
-            return path
-        return os.path.join(os.path.dirname(including_file), path)
-
-    def source(self, args: tuple[str, ...], location: Location) -> tuple[str, ...]:
-        """Follow ``source`` arguments; returns the files read.
-
-        A glob matching nothing in an existing directory is silent (an empty
-        ``interfaces.d`` is Debian's default); a missing directory or literal file is a
-        problem, because then the configuration the user meant is not all here.
-        """
-        included: list[str] = []
-        for arg in args:
-            pattern = self.resolve(arg, location.file)
-            if glob.has_magic(pattern):
-                matches = sorted(glob.glob(pattern))
-                parent = os.path.dirname(pattern)
-                if not matches and parent and not os.path.isdir(parent):
-                    self.problem(
-                        location,
-                        f"source {arg}: directory {parent} does not exist",
-                        "source-missing",
-                    )
-                for match in matches:
-                    if os.path.isdir(match):
-                        self.problem(
-                            location, f"source {arg}: {match} is a directory", "source-unreadable"
-                        )
-                    elif self.read_path(match, location):
-                        included.append(match)
-            elif not os.path.exists(pattern):
-                self.problem(location, f"source file {pattern} does not exist", "source-missing")
-            elif os.path.isdir(pattern):
-                self.problem(
-                    location,
-                    f"source {pattern} is a directory (use source-directory)",
-                    "source-unreadable",
-                )
-            elif self.read_path(pattern, location):
-                included.append(pattern)
-        return tuple(included)
-
-    def source_directory(self, args: tuple[str, ...], location: Location) -> tuple[str, ...]:
-        """Follow ``source-directory`` (IU only): run-parts-style names, alphabetical."""
-        included: list[str] = []
-        for arg in args:
-            directory = self.resolve(arg, location.file)
-            try:
-                names = sorted(os.listdir(directory))
-            except OSError as error:
-                reason = error.strerror or type(error).__name__
-                self.problem(location, f"source-directory {directory}: {reason}", "source-missing")
-                continue
-            for name in names:
-                if _SOURCE_DIRECTORY_NAME.fullmatch(name) is None:
-                    continue  # run-parts style filter: dpkg leftovers, editor backups, ...
-                path = os.path.join(directory, name)
-                if os.path.isdir(path):
-                    self.problem(
-                        location, f"source-directory: {path} is a directory", "source-unreadable"
-                    )
-                elif self.read_path(path, location):
-                    included.append(path)
-        return tuple(included)
 
     # -- lines ---------------------------------------------------------------------------
 
@@ -893,10 +541,3 @@ def parse_file(
     with _gc_paused():
         reader.read_path(os.fspath(path), None)
         return reader.document()
-
-
-def iter_options(document: Document) -> Iterator[tuple[Stanza, Option]]:
-    """Every (stanza, option) pair in reading order, for whole-file checks."""
-    for stanza in document.stanzas:
-        for option in stanza.options:
-            yield stanza, option
