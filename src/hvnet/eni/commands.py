@@ -23,13 +23,37 @@ with every native spelling.
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import NamedTuple
 
-from hvnet.eni.syntax import COMMAND_OPTIONS, Option, Stanza
+from hvnet.eni.command_facts import (
+    AddressAdd,
+    AddressFlush,
+    BondCreate,
+    BondDelete,
+    BondModuleOptions,
+    BondOptionSet,
+    BondSlaveAdd,
+    BondSlaveRemove,
+    BridgeCreate,
+    BridgeDelete,
+    BridgeOptionSet,
+    BridgePortAdd,
+    BridgePortRemove,
+    BridgeStp,
+    Command,
+    Fact,
+    LinkCreate,
+    LinkDelete,
+    LinkSet,
+    MasterSet,
+    OptionCommands,
+    Other,
+    Pairs,
+    VlanCreate,
+)
+from hvnet.eni.shell import program_of, split_chain, split_redirects
+from hvnet.eni.syntax import COMMAND_OPTIONS, Stanza
 
 __all__ = [
     "AddressAdd",
@@ -61,380 +85,6 @@ __all__ = [
     "split_chain",
     "stanza_commands",
 ]
-
-Pairs = tuple[tuple[str, str], ...]
-
-
-# --------------------------------------------------------------------------------------------
-# Facts
-
-
-@dataclass(frozen=True, slots=True)
-class BridgeCreate:
-    """``brctl addbr B`` or ``ip link add B type bridge [ip options…]``."""
-
-    name: str
-    options: Pairs = ()
-    native: str = "brctl"
-
-
-@dataclass(frozen=True, slots=True)
-class BridgeDelete:
-    """``brctl delbr B`` (the usual ``post-down`` counterpart of ``addbr``)."""
-
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class BridgePortAdd:
-    """``brctl addif B P`` (one fact per port)."""
-
-    bridge: str
-    port: str
-
-
-@dataclass(frozen=True, slots=True)
-class BridgePortRemove:
-    """``brctl delif B P`` (one fact per port)."""
-
-    bridge: str
-    port: str
-
-
-@dataclass(frozen=True, slots=True)
-class BridgeStp:
-    """``brctl stp B on|off`` (``yes``/``no``/``1``/``0`` as brctl accepts them)."""
-
-    bridge: str
-    enabled: bool
-
-
-@dataclass(frozen=True, slots=True)
-class BridgeOptionSet:
-    """A bridge (or, with ``port``, bridge-port) setting in the spelling of ``native``.
-
-    ``native == "brctl"``: ``option`` is the brctl verb without ``set`` (``fd``, ``hello``,
-    ``maxage``, ``ageing``, ``bridgeprio``, ``gcint``, ``pathcost``, ``portprio``, ``hairpin``),
-    values in seconds as in ENI's ``bridge_*`` options. ``native == "sysfs"``: the file name
-    under ``/sys/class/net/B/bridge/`` (times in centiseconds). ``native == "ip"``: an
-    ``ip link … type bridge`` attribute (same names and units as sysfs).
-    """
-
-    bridge: str
-    option: str
-    value: str
-    port: str | None = None
-    native: str = "brctl"
-
-
-@dataclass(frozen=True, slots=True)
-class BondCreate:
-    """``ip link add B type bond [k v…]``, or ``echo +B > /sys/class/net/bonding_masters``."""
-
-    name: str
-    options: Pairs = ()
-    native: str = "ip"
-
-
-@dataclass(frozen=True, slots=True)
-class BondDelete:
-    """``echo -B > /sys/class/net/bonding_masters``."""
-
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class BondSlaveAdd:
-    """``echo +S > …/B/bonding/slaves`` or ``ifenslave B S…`` (one fact per slave)."""
-
-    bond: str
-    slave: str
-
-
-@dataclass(frozen=True, slots=True)
-class BondSlaveRemove:
-    """``echo -S > …/B/bonding/slaves`` or ``ifenslave -d B S…``."""
-
-    bond: str
-    slave: str
-
-
-@dataclass(frozen=True, slots=True)
-class BondOptionSet:
-    """A bond setting in the spelling of ``native``.
-
-    ``sysfs``: ``echo V > /sys/class/net/B/bonding/OPT`` (the file name); ``ip``: ``ip link set
-    B type bond OPT V``; ``ifenslave``: ``ifenslave -c B S`` as ``active_slave``. The sysfs and
-    ip spellings coincide for every option both have.
-    """
-
-    bond: str
-    option: str
-    value: str
-    native: str = "sysfs"
-
-
-@dataclass(frozen=True, slots=True)
-class BondModuleOptions:
-    """``modprobe bonding k=v…``: defaults for bonds the module creates later."""
-
-    options: Pairs
-
-
-@dataclass(frozen=True, slots=True)
-class VlanCreate:
-    """``ip link add link P name V type vlan id N [protocol …]`` or ``vconfig add P N``.
-
-    For ``vconfig`` the name is the kernel's default ``P.N`` (no padding); the vlan package
-    may be configured to name it otherwise (reference §4.1).
-    """
-
-    parent: str
-    name: str
-    vid: int
-    protocol: str | None = None
-    options: Pairs = ()
-
-
-@dataclass(frozen=True, slots=True)
-class LinkCreate:
-    """``ip link add`` of any other kind (macvlan, veth, dummy, vxlan, …), kept generic.
-
-    ``options`` are the general ``ip link`` settings (``mtu``, ``address`` …) as pairs;
-    ``type_args`` the words after ``type KIND`` verbatim, whose grammar depends on the kind.
-    """
-
-    name: str
-    kind: str
-    parent: str | None = None
-    options: Pairs = ()
-    type_args: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class LinkDelete:
-    """``ip link del X`` or ``vconfig rem X``: the kind is not known from the command."""
-
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class LinkSet:
-    """State set on an existing link by ``ip link set``, ``ifconfig`` or sysfs.
-
-    ``None`` means "not touched". ``extra`` keeps recognised-command words this module does
-    not model (``txqueuelen 1000``, ``arp off`` …) so nothing is dropped.
-    """
-
-    name: str
-    up: bool | None = None
-    mtu: int | None = None
-    mac: str | None = None
-    promisc: bool | None = None
-    extra: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class MasterSet:
-    """``ip link set P master M`` (``master`` ``None`` for ``nomaster``).
-
-    The command does not say whether ``M`` is a bridge, a bond or a VRF; the importer knows.
-    """
-
-    port: str
-    master: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AddressAdd:
-    """``ip addr add A dev X`` or ``ifconfig X A [netmask M]``."""
-
-    name: str
-    address: str
-    netmask: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AddressFlush:
-    """``ip addr flush dev X`` or ``ifconfig X 0.0.0.0`` (drop IPv4 addresses)."""
-
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Other:
-    """A command this module does not model; the importer keeps it verbatim."""
-
-    text: str
-    reason: str = "not a recognised network definition"
-
-
-Fact = (
-    BridgeCreate
-    | BridgeDelete
-    | BridgePortAdd
-    | BridgePortRemove
-    | BridgeStp
-    | BridgeOptionSet
-    | BondCreate
-    | BondDelete
-    | BondSlaveAdd
-    | BondSlaveRemove
-    | BondOptionSet
-    | BondModuleOptions
-    | VlanCreate
-    | LinkCreate
-    | LinkDelete
-    | LinkSet
-    | MasterSet
-    | AddressAdd
-    | AddressFlush
-    | Other
-)
-
-
-class Command(NamedTuple):
-    """One simple command of an option value.
-
-    ``operator`` is the shell connector *before* it (``""`` for the first command, then
-    ``;``, ``&&``, ``||``, ``|`` or ``&``): a fact after ``||`` only happens when the previous
-    command failed, which the importer may want to mention.
-    """
-
-    text: str
-    argv: tuple[str, ...]
-    operator: str
-    facts: tuple[Fact, ...]
-
-    @property
-    def recognised(self) -> bool:
-        """True when the command defined something (no :class:`Other` fact)."""
-        return not any(isinstance(fact, Other) for fact in self.facts)
-
-
-class OptionCommands(NamedTuple):
-    """The commands of one command option (``pre-up``, ``up``, …) of a stanza."""
-
-    option: Option
-    commands: tuple[Command, ...]
-
-    @property
-    def facts(self) -> tuple[Fact, ...]:
-        """All facts of all commands, in order."""
-        return tuple(fact for command in self.commands for fact in command.facts)
-
-
-# --------------------------------------------------------------------------------------------
-# Splitting
-
-
-def split_chain(value: str) -> tuple[tuple[str, str], ...]:
-    """Split a shell command line into ``(operator, simple command)`` pairs.
-
-    A small scanner rather than :mod:`shlex` because shlex drops the quoting that tells an
-    escaped ``\\;`` (``find -exec … \\;``) from a separator. Quotes, backslashes, ``$(…)``,
-    ``(…)`` and backticks are honoured; a ``#`` at the start of a word starts a comment (as
-    in ``sh``, which ifupdown runs the value with); ``&`` inside ``2>&1`` or ``&>`` is a
-    redirection, not a separator.
-    """
-    result: list[tuple[str, str]] = []
-    operator = ""
-    start = 0
-    depth = 0
-    quote = ""
-    index = 0
-    length = len(value)
-    end = length
-    while index < length:
-        char = value[index]
-        if quote == "'":
-            if char == "'":
-                quote = ""
-        elif char == "\\":
-            index += 2
-            continue
-        elif quote:
-            if char == quote:
-                quote = ""
-            elif char == "$" and value.startswith("$(", index):
-                depth += 1
-                index += 1
-            elif char == ")" and depth:
-                depth -= 1
-        elif char in "'\"`":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth = max(0, depth - 1)
-        elif depth:
-            pass
-        elif char == "#" and (index == 0 or value[index - 1] in " \t\n;&|"):
-            end = index
-            break
-        elif char in ";\n|&":
-            following = value[index + 1 : index + 2]
-            if char == "&" and (value[index - 1 : index] in (">", "<") or following == ">"):
-                index += 1  # 2>&1 or &>file: a redirection
-                continue
-            if char in "|&" and following == char:
-                token = char * 2
-            else:
-                token = ";" if char == "\n" else char
-            text = value[start:index].strip()
-            if text:
-                result.append((operator, text))
-            operator = token
-            index += len(token)
-            start = index
-            continue
-        index += 1
-    text = value[start:end].strip()
-    if text:
-        result.append((operator, text))
-    return tuple(result)
-
-
-_REDIRECT = re.compile(r"(\d*)(>>|>\||>&|&>|>|<<<|<<|<&|<)(.*)", re.DOTALL)
-
-
-def _split_redirects(argv: list[str]) -> tuple[list[str], str | None]:
-    """Remove redirections from ``argv``; returns the words and the stdout target, if any.
-
-    Works on :func:`shlex.split` output, in which ``2>/dev/null`` stays one word and
-    ``echo 2 > f`` gives separate words, matching how the shell reads them.
-    """
-    words: list[str] = []
-    target: str | None = None
-    index = 0
-    while index < len(argv):
-        word = argv[index]
-        index += 1
-        match = _REDIRECT.fullmatch(word)
-        if match is None:
-            words.append(word)
-            continue
-        fd, op, rest = match.groups()
-        if not rest and op not in (">&", "<&") and index < len(argv):
-            rest = argv[index]
-            index += 1
-        if op in (">", ">>", ">|") and fd in ("", "1"):
-            target = rest
-    return words, target
-
-
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=.*", re.DOTALL)
-_PREFIXES = frozenset({"sudo", "exec", "command", "nohup"})
-
-
-def _program(argv: list[str]) -> tuple[str, list[str]]:
-    """Program name (basename, so ``/sbin/ip`` is ``ip``) and its arguments."""
-    index = 0
-    while index < len(argv) and (_ASSIGNMENT.fullmatch(argv[index]) or argv[index] in _PREFIXES):
-        index += 1
-    if index >= len(argv):
-        return "", []
-    return argv[index].rsplit("/", 1)[-1], argv[index + 1 :]
 
 
 # --------------------------------------------------------------------------------------------
@@ -876,8 +526,8 @@ def _substitute(argv: list[str], iface: str | None) -> list[str]:
 
 
 def _recognise(argv: list[str], text: str) -> tuple[Fact, ...]:
-    words, target = _split_redirects(argv)
-    program, args = _program(words)
+    words, target = split_redirects(argv)
+    program, args = program_of(words)
     if program == "ip":
         return _ip(args, text)
     if program == "brctl":
