@@ -104,7 +104,10 @@ def test_failover_drill_every_slave_of_every_bond(report: LabReport) -> None:
             assert cut.after.failures[cut.slave] == (cut.before.failures[cut.slave] or 0) + 1
             if cut.was_active:
                 assert cut.after.active != cut.slave  # failed over
-                assert cut.cut.lost > 0
+                if drill.downdelay >= 10 * 10:
+                    # downdelay alone outlasts ten 10 ms pings; without a downdelay
+                    # the MII tick may come before the next ping and nothing is lost.
+                    assert cut.cut.lost > 0
         assert any(c.was_active for c in drill.cuts)
     bond0 = next(d for d in run.drills if d.bond == "bond0")
     assert bond0.cuts[-1].restored.active == "eth0"  # primary reselected after restore
