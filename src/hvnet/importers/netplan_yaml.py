@@ -76,12 +76,12 @@ class Node:
 
 
 def _build(data: Any, path: Path, source: SourceMap, key_pos: tuple[int, int] | None) -> Node:
-    line, column = source.values.get(path) or key_pos or (1, 1)
+    line, column = source.value_at(path) or key_pos or (1, 1)
     key_line, key_column = key_pos or (line, column)
     value: Any
     if isinstance(data, dict):
         value = {
-            str(k): _build(v, (*path, k), source, source.keys.get((*path, k)) or (line, column))
+            str(k): _build(v, (*path, k), source, source.key_at((*path, k)) or (line, column))
             for k, v in data.items()
         }
     elif isinstance(data, list):
