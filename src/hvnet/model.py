@@ -165,10 +165,11 @@ class Bridge(Link):
     ports: tuple[BridgePort, ...] = ()
     options: BridgeOptions = field(default_factory=BridgeOptions)
     kind: LinkKind = field(default=LinkKind.BRIDGE, init=False)
+    #: the ports' names, derived once (renderers, rules and the planner ask for them often)
+    port_names: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
 
-    @property
-    def port_names(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.ports)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "port_names", tuple([p.name for p in self.ports]))
 
     def lower_names(self) -> tuple[str, ...]:
         return self.port_names
@@ -273,17 +274,26 @@ class Host:
         """
         order: list[str] = []
         state: dict[str, int] = {}  # 1 = visiting, 2 = done
+        links = self.links
 
         def visit(name: str) -> None:
-            if state.get(name) or name not in self.links:
+            if state.get(name) or name not in links:
                 return
             state[name] = 1
-            for lower in self.links[name].lower_names():
+            for lower in links[name].lower_names():
                 if state.get(lower) != 1:
                     visit(lower)
             state[name] = 2
             order.append(name)
 
-        for name in self.links:
-            visit(name)
+        for name, link in links.items():
+            if state.get(name):
+                continue
+            for lower in link.lower_names():
+                if state.get(lower) != 2 and lower in links:
+                    visit(name)  # a dependency still to place: the full walk
+                    break
+            else:  # the usual case in declaration order: everything below is placed already
+                state[name] = 2
+                order.append(name)
         return order

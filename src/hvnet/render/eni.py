@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Interface
+from operator import itemgetter
 from typing import Any
 
 from hvnet.model import (
@@ -38,7 +39,7 @@ from hvnet.model import (
     Vlan,
     VlanProtocol,
 )
-from hvnet.options import BOND_OPTION_SPECS, BRIDGE_ENI_KEYWORDS
+from hvnet.options import BOND_OPTION_SPECS, BRIDGE_ENI_KEYWORDS, BridgeOptions
 
 PATH = "etc/network/interfaces"
 INDENT = "    "
@@ -93,25 +94,34 @@ _RANK = {"address": 0, "gateway": 1, "autoconf": 1, "mtu": 2, "hwaddress": 2}
 _RANK |= {"dns-nameservers": 4, "dns-search": 4} | dict.fromkeys(_HOOKS, 5)
 
 
-def _rank(option: tuple[str, str]) -> int:
-    return _RANK.get(option[0], 3)  # 3: bond-*, vlan-*, bridge-*
-
-
 @dataclass(slots=True)
 class _Stanza:
     family: str  # inet | inet6
     method: str
-    options: list[tuple[str, str]] = field(default_factory=list)
+    #: (rank, keyword, value): the rank is looked up once, when the line is added
+    options: list[tuple[int, str, str]] = field(default_factory=list)
 
     def add(self, keyword: str, value: str) -> None:
         """Add an option line; keyword "#" adds an indented comment."""
-        self.options.append((keyword, value))
+        self.options.append((_RANK.get(keyword, 3), keyword, value))  # 3: bond-*, vlan-*, ...
+
+    def extend(self, lines: _Lines) -> None:
+        """Add option lines made once and shared (see :func:`_bridge_lines`)."""
+        self.options.extend(lines)
+
+    def has(self, keyword: str) -> bool:
+        return any(k == keyword for _, k, _ in self.options)
 
     def lines(self, name: str) -> list[str]:
-        ordered = sorted(self.options, key=_rank)
+        ordered = sorted(self.options, key=_by_rank)  # stable: hook lines keep their order
         return [f"iface {name} {self.family} {self.method}"] + [
-            f"{INDENT}{key} {value}" for key, value in ordered
+            f"{INDENT}{key} {value}" for _, key, value in ordered
         ]
+
+
+_by_rank = itemgetter(0)
+#: option lines made once and shared between stanzas
+_Lines = tuple[tuple[int, str, str], ...]
 
 
 def render(host: Host) -> dict[str, str]:
@@ -123,7 +133,10 @@ def render_text(host: Host) -> str:
     """The interfaces file as one string, ending with a newline."""
     masters = host.upper_of()
     bond_of = {s: b.name for b in host.bonds for s in b.slaves}
-    plans = {name: _plan_link(host.links[name], bond_of) for name in host.creation_order()}
+    shared: dict[int, _Lines] = {}
+    plans = {
+        name: _plan_link(host.links[name], bond_of, shared) for name in host.creation_order()
+    }
     _place_dns(host, plans)
     lines = [
         "# /etc/network/interfaces for host " + (host.hostname or "(unnamed)"),
@@ -155,11 +168,17 @@ def render_text(host: Host) -> str:
             lines.append(f"# matched by permanent MAC {link.match_mac} (not renamed by this file)")
         for stanza in stanzas:
             lines.extend(stanza.lines(name))
-    _guard(host, lines)
-    return "\n".join(lines) + "\n"
+    _guard(host)
+    text = "\n".join(lines) + "\n"
+    if "\r" in text or text.count("\n") != len(lines):
+        bad = next(line for line in lines if "\n" in line or "\r" in line)
+        raise ValueError(f"line break inside rendered line {bad!r}")
+    return text
 
 
-def _plan_link(link: Link, bond_of: dict[str, str]) -> list[_Stanza]:
+def _plan_link(
+    link: Link, bond_of: dict[str, str], shared: dict[int, _Lines]
+) -> list[_Stanza]:
     """The stanzas of one link: address stanzas, link configuration in the first one."""
     stanzas = _address_stanzas(link)
     first = stanzas[0]
@@ -175,7 +194,7 @@ def _plan_link(link: Link, bond_of: dict[str, str]) -> list[_Stanza]:
     elif isinstance(link, Vlan):
         _vlan(link, first)
     elif isinstance(link, Bridge):
-        _bridge(link, first)
+        _bridge(link, first, shared)
     if not link.has_host_address and link.name not in bond_of:
         _isolate(link, first)
     _gateways_and_routes(link, stanzas)
@@ -188,13 +207,15 @@ def _address_stanzas(link: Link) -> list[_Stanza]:
     ifupdown 0.8 takes a single ``address`` per stanza (a repeated one is joined with a
     newline and breaks ``ip addr add``), so further addresses get stanzas of their own.
     """
+    if not link.addresses and link.method is Method4.MANUAL and link.method6 is Method6.MANUAL:
+        return [_Stanza("inet", "manual")]  # most links of a large host: no layer 3 at all
     v4 = [a for a in link.addresses if isinstance(a, IPv4Interface)]
     v6 = [a for a in link.addresses if isinstance(a, IPv6Interface)]
     stanzas: list[_Stanza] = []
     if link.method is Method4.DHCP:
         stanzas.append(_Stanza("inet", "dhcp"))
     for address4 in v4:
-        stanzas.append(_Stanza("inet", "static", [("address", address4.with_prefixlen)]))
+        stanzas.append(_Stanza("inet", "static", [(0, "address", address4.with_prefixlen)]))
     if not stanzas:
         stanzas.append(_Stanza("inet", "manual"))
     if link.method6 is Method6.DHCP:
@@ -202,7 +223,7 @@ def _address_stanzas(link: Link) -> list[_Stanza]:
     elif link.method6 is Method6.AUTO:
         stanzas.append(_Stanza("inet6", "auto"))
     for address in v6:
-        stanza = _Stanza("inet6", "static", [("address", address.with_prefixlen)])
+        stanza = _Stanza("inet6", "static", [(0, "address", address.with_prefixlen)])
         if link.method6 is Method6.AUTO:  # inet6 static turns SLAAC off unless told otherwise
             stanza.add("autoconf", "1")
         stanzas.append(stanza)
@@ -349,29 +370,21 @@ def _vlan(vlan: Vlan, first: _Stanza) -> None:
     first.add("post-down", f"ip link del dev {vlan.name}")
 
 
-def _bridge(bridge: Bridge, first: _Stanza) -> None:
+def _bridge(bridge: Bridge, first: _Stanza, shared: dict[int, _Lines]) -> None:
     """bridge-utils keywords; port priority/cost beyond the first port as ``up`` lines.
 
     The hook passes ``bridge-portprio``/``bridge-pathcost`` to one brctl call each, and
     ifupdown joins a repeated option with a newline, which breaks that call. So the keyword
     carries the first port with a setting; further ports are set once the hook has added them
     (``up`` runs after if-pre-up.d/bridge) with ``ip link set ... type bridge_slave``.
+    The option lines are made once per options object (*shared*, by id): thousands of
+    network bridges usually share the host's bridge defaults.
     """
     first.add("bridge-ports", " ".join(bridge.port_names) if bridge.ports else "none")
-    options = bridge.options
-    for name, keyword in BRIDGE_ENI_KEYWORDS.items():
-        value = getattr(options, name)
-        if value is None:
-            continue
-        if name == "stp":
-            text = "on" if value else "off"
-        elif name == "vlan_filtering":
-            text = "yes" if value else "no"
-        elif isinstance(value, float):
-            text = format_seconds(value)
-        else:
-            text = str(value)
-        first.add(keyword, text)
+    lines = shared.get(id(bridge.options))
+    if lines is None:
+        lines = shared[id(bridge.options)] = _bridge_option_lines(bridge.options)
+    first.extend(lines)
     if all(p.priority is None and p.cost is None for p in bridge.ports):
         return
     for attr, keyword, ip_word in (
@@ -384,6 +397,25 @@ def _bridge(bridge: Bridge, first: _Stanza) -> None:
         for port in with_value[1:]:
             value = getattr(port, attr)
             first.add("up", f"ip link set dev {port.name} type bridge_slave {ip_word} {value}")
+
+
+def _bridge_option_lines(options: BridgeOptions) -> _Lines:
+    """The bridge-* option lines for one set of bridge options, ranked like _Stanza.add."""
+    made = _Stanza("inet", "manual")
+    for name, keyword in BRIDGE_ENI_KEYWORDS.items():
+        value = getattr(options, name)
+        if value is None:
+            continue
+        if name == "stp":
+            text = "on" if value else "off"
+        elif name == "vlan_filtering":
+            text = "yes" if value else "no"
+        elif isinstance(value, float):
+            text = format_seconds(value)
+        else:
+            text = str(value)
+        made.add(keyword, text)
+    return tuple(made.options)
 
 
 def format_seconds(value: float) -> str:
@@ -416,6 +448,8 @@ def _isolate(link: Link, first: _Stanza) -> None:
 def _gateways_and_routes(link: Link, stanzas: list[_Stanza]) -> None:
     """``gateway`` on the first static stanza of its family, else hook lines; routes after the
     last stanza of their family, when every address they may depend on exists."""
+    if link.gateway is None and link.gateway6 is None and not link.routes:
+        return
     v4 = [s for s in stanzas if s.family == "inet"]
     v6 = [s for s in stanzas if s.family == "inet6"] or v4
     if link.gateway is not None:
@@ -454,7 +488,7 @@ def _place_dns(host: Host, plans: dict[str, list[_Stanza]]) -> None:
     if not dns.nameservers and not dns.search:
         return
     all_stanzas = [s for stanzas in plans.values() for s in stanzas]
-    target = next((s for s in all_stanzas if any(k == "gateway" for k, _ in s.options)), None)
+    target = next((s for s in all_stanzas if s.has("gateway")), None)
     target = target or next((s for s in all_stanzas if s.method == "static"), None)
     target = target or next((s for s in all_stanzas if s.method in ("dhcp", "auto")), None)
     target = target or next(iter(all_stanzas), None)  # resolvconf's hook reads any stanza
@@ -466,18 +500,17 @@ def _place_dns(host: Host, plans: dict[str, list[_Stanza]]) -> None:
         target.add("dns-search", " ".join(dns.search))
 
 
-def _guard(host: Host, lines: list[str]) -> None:
+def _guard(host: Host) -> None:
     """Defense in depth: names are validated upstream, but never emit an unsafe one."""
+    names: set[str] = set()
     for link in host.links.values():
-        names = [link.name, *link.lower_names()]
+        names.add(link.name)
+        names.update(link.lower_names())
         if isinstance(link, Bond) and link.options.primary:
-            names.append(link.options.primary)
-        for name in names:
-            if not SAFE_NAME.match(name):
-                raise ValueError(f"unsafe interface name {name!r}")
+            names.add(link.options.primary)
+    for name in names:
+        if not SAFE_NAME.match(name):
+            raise ValueError(f"unsafe interface name {name!r}")
     for domain in host.dns.search:
         if not SAFE_DOMAIN.match(domain):
             raise ValueError(f"unsafe DNS search domain {domain!r}")
-    for line in lines:
-        if "\n" in line or "\r" in line:
-            raise ValueError(f"line break inside rendered line {line!r}")
