@@ -146,6 +146,8 @@ class LoadedYaml:
     data: Any
     source: SourceMap
     problems: list[Diagnostic]
+    #: whether a string (key or value) matched the *flag* pattern given to :func:`load_yaml`
+    flagged: bool = False
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -176,13 +178,17 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 class _Walker:
     """Turns a composed node tree into plain data, reporting duplicate keys on the way."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, flag: re.Pattern[str] | None = None) -> None:
         self.file = file
         self.problems: list[Diagnostic] = []
+        self.flag = flag
+        self.flagged = False
 
     def walk(self, node: yaml.Node, path: Path, depth: int = 0) -> Any:
         kind = type(node)
         if kind is yaml.ScalarNode:
+            if self.flag is not None and not self.flagged and self.flag.search(node.value):
+                self.flagged = True
             return _scalar(node)  # type: ignore[arg-type]  # checked by type()
         if depth > _MAX_DEPTH:
             self.problems.append(
@@ -222,6 +228,8 @@ class _Walker:
                             result.setdefault(k, v)
                 continue
             key = key_node.value
+            if self.flag is not None and not self.flagged and self.flag.search(key):
+                self.flagged = True
             if key in seen:
                 self._duplicate(path, key, seen[key], key_node)
                 continue
@@ -244,8 +252,12 @@ class _Walker:
         )
 
 
-def load_yaml(text: str, file: str) -> LoadedYaml:
-    """Parse *text*; never raises for bad input, problems come back as diagnostics."""
+def load_yaml(text: str, file: str, flag: re.Pattern[str] | None = None) -> LoadedYaml:
+    """Parse *text*; never raises for bad input, problems come back as diagnostics.
+
+    *flag*: a pattern searched in every key and string scalar while walking (one pass instead
+    of a second walk over the data); :attr:`LoadedYaml.flagged` says whether any matched.
+    """
     source = SourceMap(file)
     try:
         node = yaml.compose(text, Loader=_Loader)
@@ -263,6 +275,6 @@ def load_yaml(text: str, file: str) -> LoadedYaml:
         return LoadedYaml(None, source, [problem.at(Position(file, 1, 1))])
     if node is None:
         return LoadedYaml({}, source, [])
-    walker = _Walker(file)
+    walker = _Walker(file, flag)
     data = walker.walk(node, ())
-    return LoadedYaml(data, SourceMap(file, node), walker.problems)
+    return LoadedYaml(data, SourceMap(file, node), walker.problems, walker.flagged)

@@ -26,6 +26,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Interface
 from operator import itemgetter
 from typing import Any
 
+from hvnet.gcpause import without_gc
 from hvnet.model import (
     Bond,
     Bridge,
@@ -129,6 +130,7 @@ def render(host: Host) -> dict[str, str]:
     return {PATH: render_text(host)}
 
 
+@without_gc
 def render_text(host: Host) -> str:
     """The interfaces file as one string, ending with a newline."""
     masters = host.upper_of()
