@@ -8,11 +8,10 @@ rule is exercised against realistic surroundings.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from statuskit import BOND_CASES, codes, doc_for
 
+from hvnet.kernel.record import replace
 from hvnet.status.doc import BondStatus, Level, SlaveStatus, StatusDoc
 from hvnet.status.health import PreviousRun, evaluate, failure_counts, judge_bond
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from rich.console import Console
 from statuskit import BOND_CASES, doc_for
 
+from hvnet.kernel.record import replace
 from hvnet.status.doc import SCHEMA_VERSION, GuestRef, Level, document_json
 from hvnet.status.present import (
     build_tree,

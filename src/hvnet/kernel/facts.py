@@ -15,9 +15,9 @@ frozen instance must be treated as read-only by callers.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import Any
+
+from hvnet.kernel.record import Record, asdict, field
 
 #: Bonding mode names as the kernel spells them in sysfs/netlink, by mode number.
 BOND_MODE_NAMES: tuple[str, ...] = (
@@ -42,12 +42,11 @@ BRIDGE_PORT_STATES: dict[int, str] = {
 
 def to_json_dict(obj: Any) -> dict[str, Any]:
     """Return a plain ``dict`` for any facts dataclass (JSON-serialisable)."""
-    result: dict[str, Any] = dataclasses.asdict(obj)
+    result: dict[str, Any] = asdict(obj)
     return result
 
 
-@dataclass(frozen=True, slots=True)
-class LacpPortState:
+class LacpPortState(Record):
     """An 802.3ad actor/partner port state octet, decoded bit by bit.
 
     Kept as booleans (not an enum.Flag) so it serialises plainly and the
@@ -85,8 +84,7 @@ class LacpPortState:
         return self.in_sync and self.collecting and self.distributing
 
 
-@dataclass(frozen=True, slots=True)
-class LacpPduDetails:
+class LacpPduDetails(Record):
     """One ``details actor lacp pdu:`` / ``details partner lacp pdu:`` block.
 
     ``port_key`` is the actor's ``port key`` or the partner's ``oper key``.
@@ -101,8 +99,7 @@ class LacpPduDetails:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class AggregatorInfo:
+class AggregatorInfo(Record):
     """The bond's ``Active Aggregator Info:`` block (802.3ad, root reader)."""
 
     aggregator_id: int | None = None
@@ -112,8 +109,7 @@ class AggregatorInfo:
     partner_mac: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class BondSlaveProcInfo:
+class BondSlaveProcInfo(Record):
     """One ``Slave Interface:`` section of ``/proc/net/bonding/BOND``.
 
     ``speed_mbps``/``duplex`` are ``None`` when the kernel printed ``Unknown``
@@ -140,8 +136,7 @@ class BondSlaveProcInfo:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class BondProcInfo:
+class BondProcInfo(Record):
     """Everything ``/proc/net/bonding/BOND`` said, whatever the kernel age.
 
     ``mode`` is the kernel mode name (``active-backup``, ``802.3ad``, ...) derived
@@ -182,8 +177,7 @@ class BondProcInfo:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class VlanProcEntry:
+class VlanProcEntry(Record):
     """One row of ``/proc/net/vlan/config``."""
 
     name: str
@@ -191,8 +185,7 @@ class VlanProcEntry:
     parent: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class VlanProcDev:
+class VlanProcDev(Record):
     """``/proc/net/vlan/DEV``: VID, flags, counters and QoS maps of one VLAN."""
 
     name: str | None = None
@@ -210,8 +203,7 @@ class VlanProcDev:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class LinkFacts:
+class LinkFacts(Record):
     """Generic ``/sys/class/net/IF`` attributes every interface has.
 
     ``carrier`` and ``speed_mbps`` are ``None`` when the kernel refuses to report
@@ -240,8 +232,7 @@ class LinkFacts:
     statistics: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class BondSlaveFacts:
+class BondSlaveFacts(Record):
     """``/sys/class/net/SLAVE/bonding_slave/``, plus the /proc view when present."""
 
     name: str
@@ -258,8 +249,7 @@ class BondSlaveFacts:
     proc: BondSlaveProcInfo | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class BondFacts:
+class BondFacts(Record):
     """A bond as seen through ``bonding/`` sysfs and ``/proc/net/bonding``.
 
     Enum-valued sysfs files (``802.3ad 4``) are reduced to the name.  Delays are
@@ -306,8 +296,7 @@ class BondFacts:
     proc: BondProcInfo | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class VlanFacts:
+class VlanFacts(Record):
     """An 802.1Q VLAN device from ``/proc/net/vlan`` (and sysfs for the parent)."""
 
     name: str
@@ -319,8 +308,7 @@ class VlanFacts:
     proc: VlanProcDev | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class BridgePortFacts:
+class BridgePortFacts(Record):
     """``/sys/class/net/PORT/brport/``: STP role and per-port flags.
 
     ``state`` is the STP state number, ``state_name`` its name.  Flags such as
@@ -349,8 +337,7 @@ class BridgePortFacts:
     isolated: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class BridgeFacts:
+class BridgeFacts(Record):
     """``/sys/class/net/BR/bridge/`` with times converted from centiseconds to s."""
 
     name: str
@@ -372,8 +359,7 @@ class BridgeFacts:
     ports: tuple[BridgePortFacts, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class KernelFacts:
+class KernelFacts(Record):
     """Everything read from one tree (``/`` or an unpacked support bundle).
 
     Mappings are keyed by interface name.  ``problems`` lists files that existed

@@ -15,7 +15,6 @@ concatenation for paths.
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import os
 from collections.abc import Collection
@@ -49,6 +48,7 @@ from hvnet.kernel.procfs import (
     parse_vlan_dev,
     parse_vlan_name_type,
 )
+from hvnet.kernel.record import replace
 
 __all__ = ["STATUS_STATISTICS", "read_tree"]
 
@@ -320,7 +320,7 @@ def _build_bond(
     facts = []
     for slave in order:
         base = slave_facts.get(slave) or BondSlaveFacts(name=slave, bond=name)
-        facts.append(dataclasses.replace(base, proc=proc_slaves.get(slave)))
+        facts.append(replace(base, proc=proc_slaves.get(slave)))
     return BondFacts(name=name, **fields, slave_facts=tuple(facts), proc=proc)
 
 
@@ -485,12 +485,12 @@ def read_tree(root: Path = Path("/"), *, statistics: bool | Collection[str] = Tr
     # Trees without uevent / master links: fill from the masters' own listings.
     for name in vlans.keys() & links.keys():
         if links[name].kind is None:
-            links[name] = dataclasses.replace(links[name], kind="vlan")
+            links[name] = replace(links[name], kind="vlan")
     owners = {p.name: br for br, facts in bridges.items() for p in facts.ports}
     owners.update({s: bond for bond, facts in bonds.items() for s in facts.slaves or ()})
     for port, owner in owners.items():
         if port in links and links[port].master is None:
-            links[port] = dataclasses.replace(links[port], master=owner)
+            links[port] = replace(links[port], master=owner)
 
     return KernelFacts(
         root=base,

@@ -15,9 +15,10 @@ Nothing heavy is imported at package import time (``hvnet --version`` stays fast
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from hvnet.kernel.record import Record
 
 if TYPE_CHECKING:
     from hvnet.model import Host
@@ -33,8 +34,7 @@ class StatusError(Exception):
         self.exit_code = exit_code
 
 
-@dataclass(frozen=True, slots=True)
-class StateOptions:
+class StateOptions(Record):
     """Where flapping memory lives; ``file`` None disables it (no read, no write)."""
 
     file: Path | None = None
@@ -73,7 +73,7 @@ def judge(
     expect = expectations_from_host(host, config_file) if host is not None else None
     doc = build(gathered, expect)
     previous = load_previous(state.file) if state.file is not None else None
-    doc = evaluate(doc, previous)
+    doc = evaluate(doc, previous, fresh=True)
     if state.file is not None:
         save_run(state.file, doc.host.generated, failure_counts(doc))
     return doc

@@ -22,12 +22,12 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hvnet.kernel.facts import BondFacts, BridgeFacts, KernelFacts, LinkFacts, VlanFacts
+from hvnet.kernel.record import Record, field
 from hvnet.status.doc import (
     BondStatus,
     BridgePortStatus,
@@ -53,16 +53,14 @@ _STP_MODES = {0: "off", 1: "kernel", 2: "user"}
 _NIC_KINDS = frozenset({None, "veth", "dummy", "tun"})
 
 
-@dataclass(frozen=True, slots=True)
-class VlanExtra:
+class VlanExtra(Record):
     """What netlink adds to /proc for one VLAN (protocol is ``802.1q`` or ``802.1ad``)."""
 
     protocol: str | None = None
     flags: VlanFlags = field(default_factory=VlanFlags)
 
 
-@dataclass(frozen=True, slots=True)
-class Expectations:
+class Expectations(Record):
     """The config's intent, reduced to what status needs (see module docstring)."""
 
     file: str | None = None
@@ -83,8 +81,7 @@ def expectations_from_host(host: Host, file: str | None = None) -> Expectations:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Gathered:
+class Gathered(Record):
     """Everything read from one host, before any interpretation."""
 
     facts: KernelFacts

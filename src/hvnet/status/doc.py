@@ -12,9 +12,10 @@ tree, or not readable without privileges. It never means false or zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
 from enum import StrEnum
 from typing import Any
+
+from hvnet.kernel.record import Record, field
 
 SCHEMA_VERSION = 1
 
@@ -51,8 +52,7 @@ def worst(levels: Any) -> Level:
     return result
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Record):
     """One health observation: a rule ``code``, its level, and the link it is about."""
 
     code: str
@@ -61,8 +61,7 @@ class Finding:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Health:
+class Health(Record):
     """The verdict on one object: its worst finding's level and every finding."""
 
     level: Level = Level.OK
@@ -70,15 +69,19 @@ class Health:
 
     @classmethod
     def of(cls, findings: list[Finding]) -> Health:
+        """The verdict for these findings (one shared object when there are none)."""
+        if not findings:
+            return HEALTHY
         return cls(worst(f.level for f in findings), tuple(findings))
 
 
 #: Objects built by collect carry this until health.evaluate() fills in the verdict.
 NOT_JUDGED = Health(Level.UNKNOWN, ())
+#: The verdict without findings; immutable, so every healthy object shares it.
+HEALTHY = Health()
 
 
-@dataclass(frozen=True, slots=True)
-class Monitoring:
+class Monitoring(Record):
     """How the bond notices a dead slave: the MII monitor, the ARP monitor, or nothing."""
 
     method: str | None  # "mii", "arp" or "none"
@@ -91,8 +94,7 @@ class Monitoring:
     arp_missed_max: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Lacp:
+class Lacp(Record):
     """802.3ad settings and the bond's active aggregator (``None`` in other modes)."""
 
     rate: str | None = None
@@ -107,8 +109,7 @@ class Lacp:
     partner_mac: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SlaveStatus:
+class SlaveStatus(Record):
     """One slave of a bond. ``enslaved`` False: configured but not in the kernel's bond."""
 
     name: str
@@ -133,8 +134,7 @@ class SlaveStatus:
     partner_churn_state: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class BondStatus:
+class BondStatus(Record):
     name: str
     mode: str | None = None
     mii_status: str | None = None
@@ -154,8 +154,7 @@ class BondStatus:
     health: Health = NOT_JUDGED
 
 
-@dataclass(frozen=True, slots=True)
-class VlanFlags:
+class VlanFlags(Record):
     """802.1Q flags; only ``reorder_hdr`` is visible in /proc, the rest need netlink."""
 
     reorder_hdr: bool | None = None
@@ -165,8 +164,7 @@ class VlanFlags:
     bridge_binding: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class VlanCounters:
+class VlanCounters(Record):
     """/proc/net/vlan/DEV counters (frames/bytes) plus sysfs error and drop counters."""
 
     rx_frames: int | None = None
@@ -180,8 +178,7 @@ class VlanCounters:
     tx_dropped: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class VlanStatus:
+class VlanStatus(Record):
     name: str
     vid: int | None = None
     parent: str | None = None
@@ -197,8 +194,7 @@ class VlanStatus:
     health: Health = NOT_JUDGED
 
 
-@dataclass(frozen=True, slots=True)
-class GuestRef:
+class GuestRef(Record):
     """Who owns a guest port: ``source`` says how we know (libvirt, config, xen, none)."""
 
     name: str | None
@@ -206,8 +202,7 @@ class GuestRef:
     domain_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class BridgePortStatus:
+class BridgePortStatus(Record):
     name: str
     role: str  # "uplink" or "guest"
     stp_state: str | None = None
@@ -220,8 +215,7 @@ class BridgePortStatus:
     guest: GuestRef | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Stp:
+class Stp(Record):
     """Bridge STP settings and the root it sees (times in seconds)."""
 
     enabled: bool | None = None
@@ -237,8 +231,7 @@ class Stp:
     topology_change: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class BridgeStatus:
+class BridgeStatus(Record):
     name: str
     operstate: str | None = None
     mtu: int | None = None
@@ -252,8 +245,7 @@ class BridgeStatus:
     health: Health = NOT_JUDGED
 
 
-@dataclass(frozen=True, slots=True)
-class LinkStatus:
+class LinkStatus(Record):
     """Every interface (bonds, VLANs, bridges, NICs, guest ports, others) in one list.
 
     ``role`` places it in the stack: nic, bond, vlan, bridge, guest or other.
@@ -274,8 +266,7 @@ class LinkStatus:
     health: Health = NOT_JUDGED
 
 
-@dataclass(frozen=True, slots=True)
-class HostInfo:
+class HostInfo(Record):
     """Where the facts came from: ``source`` is "live" or "recorded" (``--root``)."""
 
     hostname: str | None
@@ -287,8 +278,7 @@ class HostInfo:
     previous_run: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StatusDoc:
+class StatusDoc(Record):
     host: HostInfo
     bonds: tuple[BondStatus, ...] = ()
     vlans: tuple[VlanStatus, ...] = ()
@@ -333,8 +323,8 @@ def to_json(obj: Any) -> Any:
         return {str(k): v if type(v) in _SCALARS else to_json(v) for k, v in obj.items()}
     if isinstance(obj, StrEnum):
         return obj.value
-    if is_dataclass(obj) and not isinstance(obj, type):
-        _FIELD_NAMES[kind] = tuple(f.name for f in fields(obj))
+    if isinstance(obj, Record):
+        _FIELD_NAMES[kind] = obj.__fields__
         return to_json(obj)
     return obj
 

@@ -16,10 +16,10 @@ import os
 import socket
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from hvnet.kernel.facts import BOND_MODE_NAMES, BRIDGE_PORT_STATES, LacpPortState
+from hvnet.kernel.record import Record
 from hvnet.status.doc import VlanFlags
 
 _NLMSG = struct.Struct("=IHHII")
@@ -176,8 +176,7 @@ def _name(table: tuple[str, ...], value: int | None) -> str | None:
     return table[value] if 0 <= value < len(table) else str(value)
 
 
-@dataclass(slots=True)
-class RawLink:
+class RawLink(Record):
     """One link as decoded, before indexes are turned into names."""
 
     index: int
