@@ -85,11 +85,15 @@ def measure(func: Callable[[], object], repeat: int, child: bool = False) -> tup
 
 
 def stages(path: str, repeat: int) -> list[tuple[str, float]]:
-    """Median CPU seconds of each pipeline stage, to show where the time goes."""
+    """Median CPU seconds of each pipeline stage, to show where the time goes (the same steps
+    as :func:`hvnet.loader.load_file`: collector paused, unsafe-character scan in the walk)."""
+    import gc
+
     from hvnet.config import HostFile
     from hvnet.render.eni import render_text
     from hvnet.resolve import resolve
-    from hvnet.rules import run_prechecks, run_rules
+    from hvnet.rules import run_rules
+    from hvnet.rules.structure import UNSAFE
     from hvnet.yamlsource import load_yaml
 
     text = Path(path).read_text()
@@ -102,12 +106,17 @@ def stages(path: str, repeat: int) -> list[tuple[str, float]]:
         return value
 
     for _ in range(repeat):
-        loaded = timed("yaml with positions (yamlsource)", load_yaml, text, path)
-        timed("prechecks (unsafe strings)", run_prechecks, loaded.data)
-        config = timed("schema (pydantic)", HostFile.model_validate, loaded.data)
-        host, _ = timed("resolve", resolve, config)
-        timed("rules", run_rules, config, host)
-        timed("render ENI", render_text, host)
+        gc.disable()
+        try:
+            loaded = timed("yaml with positions + unsafe scan", load_yaml, text, path, UNSAFE)
+            config = timed("schema (pydantic)", HostFile.model_validate, loaded.data)
+            host, _ = timed("resolve", resolve, config)
+            timed("rules", run_rules, config, host)
+            timed("render ENI", render_text, host)
+        finally:
+            gc.enable()
+        del loaded, config, host
+        gc.collect()
     return [(name, statistics.median(values)) for name, values in samples.items()]
 
 
