@@ -15,12 +15,13 @@ Nothing heavy is imported at package import time (``hvnet --version`` stays fast
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hvnet.kernel.record import Record
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from hvnet.model import Host
     from hvnet.status.collect import Gathered
     from hvnet.status.doc import StatusDoc
@@ -56,7 +57,7 @@ def gather_source(root: str | None) -> Gathered:
     from hvnet.status.collect import gather
 
     try:
-        return gather(Path(root) if root is not None else None)
+        return gather(root)
     except OSError as exc:
         where = root or "the running kernel"
         raise StatusError(f"cannot read {where}: {exc}") from exc
@@ -68,14 +69,15 @@ def judge(
     """Steps 1b and 2: build the document, apply the health rules, remember failure counts."""
     from hvnet.status.collect import build, expectations_from_host
     from hvnet.status.health import evaluate, failure_counts
-    from hvnet.status.state import load_previous, save_run
 
     expect = expectations_from_host(host, config_file) if host is not None else None
     doc = build(gathered, expect)
-    previous = load_previous(state.file) if state.file is not None else None
-    doc = evaluate(doc, previous, fresh=True)
-    if state.file is not None:
-        save_run(state.file, doc.host.generated, failure_counts(doc))
+    if state.file is None:  # e.g. --no-state: the state module is not even imported
+        return evaluate(doc, None, fresh=True)
+    from hvnet.status.state import load_previous, save_run
+
+    doc = evaluate(doc, load_previous(state.file), fresh=True)
+    save_run(state.file, doc.host.generated, failure_counts(doc))
     return doc
 
 

@@ -20,10 +20,8 @@ pydantic-based model: ``hvnet status`` must start fast.
 from __future__ import annotations
 
 import os
-import socket
+import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hvnet.kernel.facts import BondFacts, BridgeFacts, KernelFacts, LinkFacts, VlanFacts
@@ -46,6 +44,9 @@ from hvnet.status.doc import (
 from hvnet.status.guests import config_mac_index, is_guest_port, name_guest_port
 
 if TYPE_CHECKING:
+    from datetime import datetime
+    from pathlib import Path
+
     from hvnet.model import Host
 
 _STP_MODES = {0: "off", 1: "kernel", 2: "user"}
@@ -101,7 +102,7 @@ def _read_small(path: str) -> str | None:
     return text or None
 
 
-def gather(root: Path | None = None) -> Gathered:
+def gather(root: str | Path | None = None) -> Gathered:
     """Read the live host (``root`` None) or a recorded tree; never raises for gaps.
 
     Live: one netlink dump plus /proc/net/bonding (:mod:`hvnet.status.live`); raises
@@ -118,11 +119,13 @@ def gather(root: Path | None = None) -> Gathered:
         return Gathered(
             facts=facts,
             live=True,
-            hostname=socket.gethostname(),
+            hostname=os.uname().nodename,  # what gethostname() returns on Linux
             kernel_release=os.uname().release,
             libvirt_ports=read_libvirt_ports("/"),
             vlan_extras=extras,
         )
+    import pathlib
+
     from hvnet.kernel.sysfs import read_tree
 
     base = os.fspath(root)
@@ -132,7 +135,7 @@ def gather(root: Path | None = None) -> Gathered:
         os.path.join(base, "proc/sys/kernel/hostname")
     )
     return Gathered(
-        facts=read_tree(Path(base)),
+        facts=read_tree(pathlib.Path(base)),
         live=False,
         hostname=hostname,
         kernel_release=_read_small(os.path.join(base, "proc/sys/kernel/osrelease")),
@@ -407,7 +410,12 @@ def build(
         for name, link in links.items()
         if name != "lo"
     )
-    stamp = (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
+    # time.strftime, not datetime: the same ISO 8601 text without importing datetime
+    stamp = (
+        now.replace(microsecond=0).isoformat()
+        if now is not None
+        else time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    )
     return StatusDoc(
         host=HostInfo(
             hostname=gathered.hostname,

@@ -28,7 +28,6 @@ from hvnet.kernel.facts import (
     LinkFacts,
     VlanFacts,
 )
-from hvnet.kernel.procfs import parse_bonding
 from hvnet.status.collect import VlanExtra
 from hvnet.status.doc import VlanFlags
 from hvnet.status.rtnl import RawLink, dump_links
@@ -49,6 +48,8 @@ def _proc_bonds(proc: str, problems: list[str]) -> dict[str, Any]:
     except OSError:
         return {}
     out = {}
+    if names:  # the parser (and its regular expressions) only when there are bonds
+        from hvnet.kernel.procfs import parse_bonding
     for name in names:
         text = _read_small(os.path.join(directory, name))
         if text is None:

@@ -7,13 +7,15 @@ needs are decoded (bond, bond-slave, bridge, bridge-port and VLAN data from
 out in sysfs spelling (``802.3ad``, ``going down``, timers in seconds) so the result can be
 assembled into the same facts ``read_tree`` produces. Numbers are from
 ``include/uapi/linux/if_link.h``; pyroute2 is not used because it decodes every attribute
-into Python objects, several times the cost on a host with thousands of links.
+into Python objects, several times the cost on a host with thousands of links. The
+socket is CPython's ``_socket`` type itself: the :mod:`socket` wrapper module builds enums
+of every constant when imported, which costs more than the dump under emulation.
 """
 
 from __future__ import annotations
 
+import _socket
 import os
-import socket
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -208,7 +210,7 @@ def _bond_data(m: _Msg, d: Table) -> dict[str, Any]:
         "arp_interval_ms": u32(d, 7),
         # the kernel omits the nest when the bond has no ARP targets: that is "none", not unknown
         "arp_ip_targets": tuple(
-            socket.inet_ntoa(raw)
+            _socket.inet_ntoa(raw)
             for raw in (m.raw(targets, k) for k in sorted(targets))
             if raw and len(raw) == 4
         ),
@@ -391,7 +393,7 @@ def decode_link(m: _Msg, start: int, end: int) -> RawLink | None:
 
 def dump_request(seq: int = 1) -> bytes:
     """A plain ``RTM_GETLINK`` dump request with no extended (VF) information."""
-    body = _IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + _NLA.pack(8, _EXT_MASK) + _U32.pack(0)
+    body = _IFINFO.pack(_socket.AF_UNSPEC, 0, 0, 0, 0) + _NLA.pack(8, _EXT_MASK) + _U32.pack(0)
     return (
         _NLMSG.pack(_NLMSG.size + len(body), _RTM_GETLINK, _NLM_F_REQUEST | _NLM_F_DUMP, seq, 0)
         + body
@@ -426,12 +428,15 @@ def dump_links() -> list[RawLink]:
     """Every link of this network namespace, decoded (raises OSError if netlink fails)."""
     out: list[RawLink] = []
     buffer = bytearray(1 << 20)
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE) as sock:
+    sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, _socket.NETLINK_ROUTE)
+    try:
         sock.settimeout(30)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, 1 << 20)
         sock.bind((0, 0))
         sock.send(dump_request())
         while True:
             size = sock.recv_into(buffer)
             if decode_dump(buffer, size, out):
                 return out
+    finally:
+        sock.close()
