@@ -183,3 +183,52 @@ def test_renamed_bridge_takes_its_guests_along() -> None:
     assert "brold" in the_plan.deleted and "br50" in the_plan.created
     moves = [a.op for a in the_plan.actions if a.op.link == "vnet3"]
     assert [m.arg("master") for m in moves] == ["br50"]
+
+
+def test_isolation_rides_in_the_batch_before_links_come_up() -> None:
+    """IPv4 isolation sysctls are netlink requests; the /proc/sys writes (IPv6, which has no
+    netlink setter) come as one run after them, so the executor's batch is not cut per link;
+    both come before any link is brought up."""
+    host = host_a()
+    ops = [a.op for a in plan(host, snapshot_of(bare_nics(host), up=False)).actions]
+    conf = [i for i, o in enumerate(ops) if o.arg("ipv4_conf")]
+    files = [
+        i for i, o in enumerate(ops) if o.verb is Verb.SYSFS_WRITE and "/proc/sys" in o.arg("path")
+    ]
+    ups = [i for i, o in enumerate(ops) if o.arg("state") == "up"]
+    assert conf and files and ups
+    assert max(conf) < min(files) and files == list(range(min(files), max(files) + 1))
+    assert max(files) < min(ups)
+    isolated = host.isolated()
+    assert {ops[i].link for i in conf} == {ops[i].link for i in files} == isolated
+    assert all(ops[i].arg("ipv4_conf") == ("arp_ignore=8", "rp_filter=1") for i in conf)
+
+
+def test_isolation_undo_restores_previous_values_and_plans_only_differences() -> None:
+    host = host_a()
+    name = sorted(host.isolated())[0]
+    snap = snapshot_of(dict(host.links))
+    snap.sysctls.update(
+        {n: {"disable_ipv6": "1", "arp_ignore": "8", "rp_filter": "1"} for n in host.isolated()}
+    )
+    assert plan(host, snap).empty
+    snap.sysctls[name] = {"disable_ipv6": "0", "arp_ignore": "0", "rp_filter": "1"}
+    actions = plan(host, snap).actions
+    assert [(a.op.verb, a.op.link) for a in actions] == [
+        (Verb.LINK_SET, name),
+        (Verb.SYSFS_WRITE, name),
+    ]
+    assert actions[0].op.arg("ipv4_conf") == ("arp_ignore=8",)
+    assert actions[0].undo[0].arg("ipv4_conf") == ("arp_ignore=0",)
+    assert actions[1].undo[0].arg("value") == "0"
+
+
+def test_planning_work_does_not_grow_with_links_squared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-link work must not rescan the host: isolated() once per plan, not once per link
+    (at 1000 VLANs + 1000 bridges that rescan was most of a full apply's time)."""
+    calls = []
+    original = Host.isolated
+    monkeypatch.setattr(Host, "isolated", lambda self: calls.append(1) or original(self))
+    host = host_a()
+    plan(host, snapshot_of(bare_nics(host), up=False))
+    assert len(calls) == 1

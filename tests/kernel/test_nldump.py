@@ -19,6 +19,13 @@ fast, reference = read_snapshot(), read_snapshot_pyroute2()
 assert fast.host.links == reference.host.links, (fast.host.links, reference.host.links)
 assert fast.runtime == reference.runtime, (fast.runtime, reference.runtime)
 assert fast.guest_ports == reference.guest_ports
+# Isolation sysctls come from the dump's IFLA_AF_SPEC: the same as pyroute2 decodes and as
+# the /proc/sys files say (some set to non-default values by the fixture).
+from hvnet.kernel.snapshot import read_isolation_sysctls
+assert fast.sysctls == reference.sysctls, (fast.sysctls, reference.sysctls)
+assert fast.sysctls == read_isolation_sysctls(list(fast.host.links)), fast.sysctls
+assert fast.sysctls["br1"] == {"disable_ipv6": "1", "arp_ignore": "8", "rp_filter": "1"}
+assert fast.sysctls["eth0"]["rp_filter"] == "2", fast.sysctls
 print(len(fast.host.links), sorted(fast.guest_ports))
 """
 
@@ -45,6 +52,13 @@ route add 10.50.0.0/16 via 192.0.2.253 dev br0 metric 20
 route add default via 192.0.2.254 dev br0
 """
     subprocess.run(["ip", "-n", name, "-batch", "-"], input=script, text=True, check=True)
+    sysctls = (
+        "echo 1 > /proc/sys/net/ipv6/conf/br1/disable_ipv6;"
+        "echo 8 > /proc/sys/net/ipv4/conf/br1/arp_ignore;"
+        "echo 1 > /proc/sys/net/ipv4/conf/br1/rp_filter;"
+        "echo 2 > /proc/sys/net/ipv4/conf/eth0/rp_filter"
+    )
+    subprocess.run(["ip", "netns", "exec", name, "sh", "-c", sysctls], check=True)
     try:
         yield name
     finally:

@@ -61,6 +61,9 @@ class _Planner(L3Planning):
         self.bond_up_again: set[str] = set()  # bonds taken down to change down-only options
         self.routes_dropped: set[str] = set()  # links losing an address (and so its routes)
         self.closed: set[str] = set()  # links the kernel closes (released bond slaves)
+        # Computed once: per-link recomputation made planning quadratic in the link count.
+        self.isolated: set[str] = desired.isolated()
+        self._guests_above: dict[str, list[str]] | None = None
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -88,12 +91,18 @@ class _Planner(L3Planning):
         self.step([(operation, undo)], reason, disruptive, guests)
 
     def guests_above(self, name: str) -> list[str]:
-        """Guest ports whose traffic crosses link *name* (bridges on it, directly or not)."""
-        found: list[str] = []
-        for bridge, ports in self.snap.guest_ports.items():
-            if bridge == name or name in self._lowers(bridge, set()):
-                found.extend(ports)
-        return found
+        """Guest ports whose traffic crosses link *name* (bridges on it, directly or not).
+
+        Every step asks this, so the answer for every link is computed once (a walk down
+        from each bridge that has guests), not one walk per step.
+        """
+        if self._guests_above is None:
+            table: dict[str, list[str]] = {}
+            for bridge, ports in self.snap.guest_ports.items():
+                for link in (bridge, *sorted(self._lowers(bridge, set()))):
+                    table.setdefault(link, []).extend(ports)
+            self._guests_above = table
+        return list(self._guests_above.get(name, ()))
 
     def _lowers(self, name: str, seen: set[str]) -> set[str]:
         link = self.have.get(name)
@@ -184,14 +193,15 @@ class _Planner(L3Planning):
             stale = want is None and self.ledger.owns(name) and not isinstance(have, Nic)
             if stale or (want is not None and self.must_recreate(want, have)):
                 doomed.append(have)
+        doomed_names = {d.name for d in doomed}
+        vlans_on: dict[str, list[str]] = {}  # parent -> VLANs on it (one pass, not per link)
+        for upper, rt in self.rt.items():
+            have_upper = self.have.get(upper)
+            if rt.kind == "vlan" and isinstance(have_upper, Vlan):
+                vlans_on.setdefault(have_upper.parent, []).append(upper)
         for have in sorted(doomed, key=_depth, reverse=True):
-            for upper, rt in self.rt.items():
-                if (
-                    rt.kind == "vlan"
-                    and isinstance(self.have.get(upper), Vlan)
-                    and self.have[upper].lower_names() == (have.name,)
-                    and upper not in {d.name for d in doomed}
-                ):
+            for upper in vlans_on.get(have.name, ()):
+                if upper not in doomed_names:
                     raise PlanError(
                         f"deleting {have.name} would destroy VLAN {upper}, which "
                         f"hvnet does not manage; remove or adopt it first"
@@ -448,10 +458,10 @@ class _Planner(L3Planning):
                 )
             self.sysfs_options(want, have if isinstance(have, Bond) else None)
         if isinstance(want, Bridge):
-            declared = self.ledger.declared_ports(want.name) | set(self.ledger.created)
             if isinstance(have, Bridge):
+                declared = self.ledger.declared_ports(want.name)
                 for name in have.port_names:
-                    if name not in want.port_names and name in declared:
+                    if name not in want.port_names and (name in declared or self.ledger.owns(name)):
                         self.masters[name] = None
                         self.one(
                             op(Verb.LINK_SET, name, master=None),
@@ -521,9 +531,11 @@ class _Planner(L3Planning):
         order = self.want.creation_order()
         for name in order:
             self.plan_link(self.want.links[name])
+        # Isolation before addresses and links up: no window in which a new link is up
+        # without it, and no IPv6 link-local address made only to be removed again.
+        self.plan_isolation([self.want.links[name] for name in order])
         for name in order:
             self.plan_l3(self.want.links[name])
-            self.plan_isolation(self.want.links[name])
         for name in order:
             self.plan_routes(self.want.links[name])
         return Plan(tuple(self.steps), self.new_indexes, tuple(self.created), tuple(self.deleted))

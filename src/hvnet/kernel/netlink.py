@@ -18,9 +18,9 @@ from hvnet.kernel.snapshot import (
     KernelSnapshot,
     LinkRuntime,
     is_guest_port,
-    read_isolation_sysctls,
 )
 from hvnet.model import (
+    ISOLATION_SYSCTLS,
     Bond,
     Bridge,
     BridgePort,
@@ -155,10 +155,37 @@ def _l3(
     }
 
 
+def isolation_sysctls(msg: Any) -> dict[str, str] | None:
+    """The isolation sysctls (:data:`~hvnet.model.ISOLATION_SYSCTLS`) of one link, from the
+    IFLA_AF_SPEC of its RTM_NEWLINK message: the devconf arrays the kernel puts there are
+    the values behind /proc/sys/net/*/conf/LINK/*, so thousands of links cost no file reads.
+    A family the kernel does not report (IPv6 off for the whole host, MTU below 1280) is left
+    out, like a missing file. None when the message has no IFLA_AF_SPEC at all.
+    """
+    spec = msg.get_attr("IFLA_AF_SPEC")
+    if spec is None:
+        return None
+    sources = {"ipv4": spec.get_attr("AF_INET"), "ipv6": _attr(spec, "AF_INET6", "IFLA_INET6_CONF")}
+    values: dict[str, str] = {}
+    for family, key, _value in ISOLATION_SYSCTLS:
+        source = sources[family]
+        found = None if source is None else source.get(key)
+        if found is not None:
+            values[key] = str(found)
+    return values
+
+
 def snapshot_from_messages(
-    links: Iterable[Any], addrs: Iterable[Any], routes: Iterable[Any], sys_root: Path = Path("/sys")
+    links: Iterable[Any],
+    addrs: Iterable[Any],
+    routes: Iterable[Any],
+    sys_root: Path = Path("/sys"),
+    sysctls: bool = True,
 ) -> KernelSnapshot:
-    """Build a snapshot from netlink dump messages (split out so tests can feed recordings)."""
+    """Build a snapshot from netlink dump messages (split out so tests can feed recordings).
+
+    ``sysctls``: also take the isolation sysctls from the messages' IFLA_AF_SPEC.
+    """
     link_msgs = list(links)
     names = {m["index"]: m.get_attr("IFLA_IFNAME") for m in link_msgs}
     runtime: dict[str, LinkRuntime] = {}
@@ -271,7 +298,15 @@ def snapshot_from_messages(
             continue
         host_links[rt.name] = link
     host = Host(links=host_links)
-    return KernelSnapshot(host, runtime, {k: tuple(v) for k, v in guest_ports.items()})
+    snap = KernelSnapshot(host, runtime, {k: tuple(v) for k, v in guest_ports.items()})
+    if sysctls:
+        for m in link_msgs:
+            name = names[m["index"]]
+            if name in host_links:
+                values = isolation_sysctls(m)
+                if values is not None:
+                    snap.sysctls[name] = values
+    return snap
 
 
 def read_snapshot(netns: str | None = None, sys_root: Path = Path("/sys")) -> KernelSnapshot:
@@ -285,9 +320,7 @@ def read_snapshot(netns: str | None = None, sys_root: Path = Path("/sys")) -> Ke
         from hvnet.kernel.nldump import dump_all
 
         links, addrs, routes = dump_all()
-        snap = snapshot_from_messages(links, addrs, routes, sys_root)
-        snap.sysctls.update(read_isolation_sysctls(list(snap.host.links)))
-        return snap
+        return snapshot_from_messages(links, addrs, routes, sys_root)
     return read_snapshot_pyroute2(netns, sys_root)
 
 
@@ -301,7 +334,6 @@ def read_snapshot_pyroute2(
         links = list(ipr.get_links())
         addrs = list(ipr.get_addr())
         routes = list(ipr.get_routes(table=254))
-    snap = snapshot_from_messages(links, addrs, routes, sys_root)
-    if netns is None:
-        snap.sysctls.update(read_isolation_sysctls(list(snap.host.links)))
-    return snap
+    # Another namespace's sysctls are left out, as before they were read from this
+    # namespace's /proc (tests compare those namespaces without them).
+    return snapshot_from_messages(links, addrs, routes, sys_root, sysctls=netns is None)

@@ -116,6 +116,10 @@ class Msg:
     def get_attr(self, name: str) -> Any:
         return self.attrs.get(name)
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field, like pyroute2's ``nla.get`` (used for devconf values)."""
+        return self.fields.get(key, default)
+
 
 def _walk(data: bytes, offset: int = 0) -> Iterator[tuple[int, bytes]]:
     end = len(data)
@@ -148,12 +152,69 @@ def _linkinfo(payload: bytes) -> Msg:
     return Msg({}, attrs)
 
 
+#: IFLA_AF_SPEC → AF_INET → IFLA_INET_CONF is a u32 array where element i is IPV4_DEVCONF
+#: index i + 1 (linux/ip.h); AF_INET6 → IFLA_INET6_CONF an s32 array indexed by DEVCONF_*
+#: (linux/ipv6.h). These carry the isolation sysctls, so the snapshot needs no file reads.
+_IFLA_AF_SPEC, _IFLA_INET_CONF, _IFLA_INET6_CONF = 26, 1, 2
+_INET_CONF = {"rp_filter": 8 - 1, "arp_ignore": 19 - 1}
+_INET6_CONF = {"disable_ipv6": 26}
+
+
+def _conf(payload: bytes, kind: int, table: dict[str, int], fmt: str) -> Msg | None:
+    """The chosen devconf values from one family's nest (None when the nest lacks them)."""
+    for sub, data in _walk(payload):
+        if sub == kind:
+            count = len(data) // 4
+            return Msg(
+                {
+                    name: struct.unpack_from(fmt, data, 4 * i)[0]
+                    for name, i in table.items()
+                    if i < count
+                },
+                {},
+            )
+    return None
+
+
+def _af_spec(payload: bytes) -> Msg:
+    """IFLA_AF_SPEC shaped like pyroute2's: ``AF_INET[name]`` and
+    ``AF_INET6.IFLA_INET6_CONF[name]``."""
+    attrs: dict[str, Any] = {}
+    for family, data in _walk(payload):
+        if family == socket.AF_INET:
+            attrs["AF_INET"] = _conf(data, _IFLA_INET_CONF, _INET_CONF, "=I")
+        elif family == socket.AF_INET6:
+            conf = _conf(data, _IFLA_INET6_CONF, _INET6_CONF, "=i")
+            attrs["AF_INET6"] = Msg({}, {"IFLA_INET6_CONF": conf})
+    return Msg({}, attrs)
+
+
+_RTA = struct.Struct("=HH")
+_IFINFO = struct.Struct("=BxHiII")
+
+
 def _link(data: bytes) -> Msg:
-    _family, _type, index, flags, _change = struct.unpack_from("=BxHiII", data, 16)
-    attrs = _attrs(data, 32, _LINK_ATTRS)
-    for kind, payload in _walk(data, 32):
-        if kind == 18:
-            attrs["IFLA_LINKINFO"] = _linkinfo(payload)
+    """One RTM_NEWLINK message: a single pass over its attributes, decoding only those the
+    snapshot reads (a link message carries about fifty; under emulation every generator
+    step and dictionary built per attribute shows at thousands of links)."""
+    _family, _type, index, flags, _change = _IFINFO.unpack_from(data, 16)
+    attrs: dict[str, Any] = {}
+    table = _LINK_ATTRS
+    unpack = _RTA.unpack_from
+    offset, end = 32, len(data)
+    while offset + 4 <= end:
+        length, kind = unpack(data, offset)
+        if length < 4:
+            break
+        kind &= 0x3FFF
+        entry = table.get(kind)
+        if entry is not None:
+            attrs[entry[0]] = entry[1](data[offset + 4 : offset + length])
+        elif kind == 18:
+            attrs["IFLA_LINKINFO"] = _linkinfo(data[offset + 4 : offset + length])
+        elif kind == _IFLA_AF_SPEC:
+            attrs["IFLA_AF_SPEC"] = _af_spec(data[offset + 4 : offset + length])
+        offset += (length + 3) & ~3
     return Msg({"index": index, "flags": flags}, attrs)
 
 
