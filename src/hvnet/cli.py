@@ -19,6 +19,7 @@ from hvnet import __version__
 
 if TYPE_CHECKING:
     from hvnet.loader import LoadResult
+    from hvnet.model import Host
 
 EXIT_OK, EXIT_WARNINGS, EXIT_INVALID = 0, 1, 2
 EXAMPLES = ("host-a", "host-b")
@@ -58,6 +59,34 @@ def _load_or_exit(file: str) -> LoadResult:
     for diag in result.diagnostics:
         click.echo(diag.format(), err=True)
     return result
+
+
+def load_host(file: str, cache_dir: Path | None = None) -> Host:
+    """The validated model of *file* for commands that act on it (apply, plan); exits 2 on
+    errors. With *cache_dir*, a file validated before (same bytes, same hvnet) is not parsed
+    and validated again (see :mod:`hvnet.modelcache`)."""
+    path = _resolve_file(file)
+    if cache_dir is None:
+        result = _load_or_exit(path)
+        assert result.host is not None
+        return result.host
+    from hvnet import modelcache
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        data = b""  # load_file reports the unreadable file
+    cached = modelcache.lookup(data, cache_dir) if data else None
+    if cached is not None:
+        host, warnings = cached
+        for diag in warnings:
+            click.echo(diag.format(), err=True)
+        return host
+    result = _load_or_exit(path)
+    assert result.host is not None
+    if data:
+        modelcache.store(data, cache_dir, result.host, result.diagnostics)
+    return result.host
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -21,7 +21,7 @@ IfName = Annotated[str, Field(description="Kernel interface name (at most 15 byt
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class AddressEntry(_Strict):

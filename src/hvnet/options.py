@@ -81,7 +81,7 @@ Seconds = Annotated[float, Field(ge=0, le=100_000)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, defer_build=True)
 
 
 class BondOptions(_Frozen):
