@@ -54,8 +54,9 @@ class _Planner(L3Planning):
         self.steps: list[Step] = []
         self.next_index = max((r.ifindex for r in self.rt.values()), default=1) + 1
         self.new_indexes: dict[str, int] = {}
-        self.deleted: list[str] = []
-        self.created: list[str] = []
+        # Ordered like lists, but membership is asked per link: dicts keep that O(1).
+        self.deleted: dict[str, None] = {}
+        self.created: dict[str, None] = {}
         self.reattach: dict[str, list[str]] = {}  # bridge name -> guest ports to re-attach
         self.masters: dict[str, str | None] = {n: r.master for n, r in self.rt.items()}
         self.bond_up_again: set[str] = set()  # bonds taken down to change down-only options
@@ -212,7 +213,7 @@ class _Planner(L3Planning):
                     self.reattach.setdefault(successor, []).extend(
                         self.snap.guest_ports_of(have.name)
                     )
-            self.deleted.append(have.name)
+            self.deleted[have.name] = None
             self.masters.update({p: None for p in have.lower_names()})
             if isinstance(have, Bond):
                 self.closed.update(have.slaves)  # the kernel closes released slaves
@@ -251,7 +252,7 @@ class _Planner(L3Planning):
         if want.name not in self.deleted:
             self.next_index += 1
         self.new_indexes[want.name] = index
-        self.created.append(want.name)
+        self.created[want.name] = None
         args: list[tuple[str, Any]] = [("ifname", want.name), ("index", index)]
         if isinstance(want, Bond):
             args += [("kind", "bond"), *bond_args(want.options)]

@@ -22,8 +22,8 @@ class L3Planning:
     snap: KernelSnapshot
     have: dict[str, Link]
     rt: dict[str, LinkRuntime]
-    deleted: list[str]
-    created: list[str]
+    deleted: dict[str, None]
+    created: dict[str, None]
     masters: dict[str, str | None]
     closed: set[str]
     bond_up_again: set[str]

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from ipaddress import ip_address
 from typing import Any
 
 _HDR = struct.Struct("=IHHII")
+_RTA = struct.Struct("=HH")
+_IFINFO = struct.Struct("=BxHiII")
+_U32 = struct.Struct("=I")
+_S32 = struct.Struct("=i")
 _NLMSG_ERROR, _NLMSG_DONE = 2, 3
 _F_REQUEST_DUMP = 0x1 | 0x300
 RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE = 18, 22, 26
@@ -48,7 +52,7 @@ def _str(b: bytes) -> str:
 
 
 def _mac(b: bytes) -> str:
-    return ":".join(f"{x:02x}" for x in b)
+    return b.hex(":")
 
 
 def _ip(b: bytes) -> str:
@@ -121,34 +125,51 @@ class Msg:
         return self.fields.get(key, default)
 
 
-def _walk(data: bytes, offset: int = 0) -> Iterator[tuple[int, bytes]]:
-    end = len(data)
-    while offset + 4 <= end:
-        length, kind = struct.unpack_from("=HH", data, offset)
-        if length < 4:
-            return
-        yield kind & 0x3FFF, data[offset + 4 : offset + length]
-        offset += (length + 3) & ~3
-
-
-def _attrs(data: bytes, offset: int, table: dict[int, tuple[str, Decoder]]) -> dict[str, Any]:
+def _attrs(
+    data: bytes, offset: int, table: dict[int, tuple[str, Decoder]], end: int | None = None
+) -> dict[str, Any]:
+    """The attributes of *table* found in ``data[offset:end]``, decoded; others skipped
+    without a copy (a bridge's IFLA_INFO_DATA alone holds about forty)."""
     out: dict[str, Any] = {}
-    for kind, payload in _walk(data, offset):
-        entry = table.get(kind)
+    unpack = _RTA.unpack_from
+    stop = len(data) if end is None else end
+    while offset + 4 <= stop:
+        length, kind = unpack(data, offset)
+        if length < 4:
+            break
+        entry = table.get(kind & 0x3FFF)
         if entry is not None:
-            out[entry[0]] = entry[1](payload)
+            out[entry[0]] = entry[1](data[offset + 4 : offset + length])
+        offset += (length + 3) & ~3
     return out
 
 
-def _linkinfo(payload: bytes) -> Msg:
-    raw = dict(_walk(payload))
-    kind = _str(raw[1]) if 1 in raw else ""
-    slave_kind = _str(raw[4]) if 4 in raw else ""
+def _spans(data: bytes, start: int, end: int) -> dict[int, tuple[int, int]]:
+    """Attribute type → (payload start, payload end) for one small nest, without copying."""
+    out: dict[int, tuple[int, int]] = {}
+    unpack = _RTA.unpack_from
+    offset = start
+    while offset + 4 <= end:
+        length, kind = unpack(data, offset)
+        if length < 4:
+            break
+        out[kind & 0x3FFF] = (offset + 4, offset + length)
+        offset += (length + 3) & ~3
+    return out
+
+
+def _linkinfo(data: bytes, start: int, end: int) -> Msg:
+    raw = _spans(data, start, end)
+    kind = _str(data[slice(*raw[1])]) if 1 in raw else ""
+    slave_kind = _str(data[slice(*raw[4])]) if 4 in raw else ""
     attrs: dict[str, Any] = {"IFLA_INFO_KIND": kind or None}
     if 2 in raw and kind in _DATA_TABLES:
-        attrs["IFLA_INFO_DATA"] = Msg({}, _attrs(raw[2], 0, _DATA_TABLES[kind]))
+        first, stop = raw[2]
+        attrs["IFLA_INFO_DATA"] = Msg({}, _attrs(data, first, _DATA_TABLES[kind], stop))
     if 5 in raw and slave_kind in _SLAVE_TABLES:
-        attrs["IFLA_INFO_SLAVE_DATA"] = Msg({}, _attrs(raw[5], 0, _SLAVE_TABLES[slave_kind]))
+        first, stop = raw[5]
+        table = _SLAVE_TABLES[slave_kind]
+        attrs["IFLA_INFO_SLAVE_DATA"] = Msg({}, _attrs(data, first, table, stop))
     return Msg({}, attrs)
 
 
@@ -156,47 +177,43 @@ def _linkinfo(payload: bytes) -> Msg:
 #: index i + 1 (linux/ip.h); AF_INET6 → IFLA_INET6_CONF an s32 array indexed by DEVCONF_*
 #: (linux/ipv6.h). These carry the isolation sysctls, so the snapshot needs no file reads.
 _IFLA_AF_SPEC, _IFLA_INET_CONF, _IFLA_INET6_CONF = 26, 1, 2
-_INET_CONF = {"rp_filter": 8 - 1, "arp_ignore": 19 - 1}
-_INET6_CONF = {"disable_ipv6": 26}
+_INET_CONF = (("rp_filter", 8 - 1), ("arp_ignore", 19 - 1))
+_INET6_CONF = (("disable_ipv6", 26),)
 
 
-def _conf(payload: bytes, kind: int, table: dict[str, int], fmt: str) -> Msg | None:
+def _conf(
+    data: bytes, span: tuple[int, int], kind: int, table: tuple[tuple[str, int], ...], fmt: Any
+) -> Msg | None:
     """The chosen devconf values from one family's nest (None when the nest lacks them)."""
-    for sub, data in _walk(payload):
-        if sub == kind:
-            count = len(data) // 4
-            return Msg(
-                {
-                    name: struct.unpack_from(fmt, data, 4 * i)[0]
-                    for name, i in table.items()
-                    if i < count
-                },
-                {},
-            )
-    return None
+    found = _spans(data, *span).get(kind)
+    if found is None:
+        return None
+    first, stop = found
+    count = (stop - first) // 4
+    return Msg({name: fmt(data, first + 4 * i)[0] for name, i in table if i < count}, {})
 
 
-def _af_spec(payload: bytes) -> Msg:
+def _af_spec(data: bytes, start: int, end: int) -> Msg:
     """IFLA_AF_SPEC shaped like pyroute2's: ``AF_INET[name]`` and
     ``AF_INET6.IFLA_INET6_CONF[name]``."""
+    families = _spans(data, start, end)
     attrs: dict[str, Any] = {}
-    for family, data in _walk(payload):
-        if family == socket.AF_INET:
-            attrs["AF_INET"] = _conf(data, _IFLA_INET_CONF, _INET_CONF, "=I")
-        elif family == socket.AF_INET6:
-            conf = _conf(data, _IFLA_INET6_CONF, _INET6_CONF, "=i")
-            attrs["AF_INET6"] = Msg({}, {"IFLA_INET6_CONF": conf})
+    if socket.AF_INET in families:
+        attrs["AF_INET"] = _conf(
+            data, families[socket.AF_INET], _IFLA_INET_CONF, _INET_CONF, _U32.unpack_from
+        )
+    if socket.AF_INET6 in families:
+        conf = _conf(
+            data, families[socket.AF_INET6], _IFLA_INET6_CONF, _INET6_CONF, _S32.unpack_from
+        )
+        attrs["AF_INET6"] = Msg({}, {"IFLA_INET6_CONF": conf})
     return Msg({}, attrs)
-
-
-_RTA = struct.Struct("=HH")
-_IFINFO = struct.Struct("=BxHiII")
 
 
 def _link(data: bytes) -> Msg:
     """One RTM_NEWLINK message: a single pass over its attributes, decoding only those the
-    snapshot reads (a link message carries about fifty; under emulation every generator
-    step and dictionary built per attribute shows at thousands of links)."""
+    snapshot reads (a link message carries about forty, over a kilobyte; under emulation
+    every generator step, slice and dictionary per attribute shows at thousands of links)."""
     _family, _type, index, flags, _change = _IFINFO.unpack_from(data, 16)
     attrs: dict[str, Any] = {}
     table = _LINK_ATTRS
@@ -211,9 +228,9 @@ def _link(data: bytes) -> Msg:
         if entry is not None:
             attrs[entry[0]] = entry[1](data[offset + 4 : offset + length])
         elif kind == 18:
-            attrs["IFLA_LINKINFO"] = _linkinfo(data[offset + 4 : offset + length])
+            attrs["IFLA_LINKINFO"] = _linkinfo(data, offset + 4, offset + length)
         elif kind == _IFLA_AF_SPEC:
-            attrs["IFLA_AF_SPEC"] = _af_spec(data[offset + 4 : offset + length])
+            attrs["IFLA_AF_SPEC"] = _af_spec(data, offset + 4, offset + length)
         offset += (length + 3) & ~3
     return Msg({"index": index, "flags": flags}, attrs)
 
