@@ -196,7 +196,9 @@ def test_decode_and_assemble(tmp_path: Path) -> None:
     )
     assert (br.stp_state, br.priority, br.bridge_id) == (1, 4096, "1000.020000000005")
     assert [p.name for p in br.ports] == ["bond0.10", "vnet0"]
-    assert br.ports[0].state_name == "forwarding" and br.ports[0].learning is True
+    assert (br.ports[0].state_name, br.ports[0].path_cost) == ("forwarding", 100)
+    # The live reader decodes only what status shows of a port; the rest stays unknown.
+    assert br.ports[0].learning is None and br.ports[0].designated_root is None
     link = facts.links["bond0.10"]
     assert (link.kind, link.master, link.operstate, link.carrier, link.mtu) == (
         "vlan",

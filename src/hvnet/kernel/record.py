@@ -7,8 +7,8 @@ defining one such class runs the dataclass machinery (field introspection, half 
 of milliseconds under emulation; with ~40 of them that was a third of the command's Python
 time before it read a single link. A :class:`Record` subclass gets the same behaviour the
 code relies on — keyword/positional ``__init__`` with defaults and default factories,
-``__slots__``, immutability, field-wise ``==``/``hash``/``repr``, :func:`replace`,
-:func:`fields_of`, :func:`asdict` — from one ``exec`` of a generated ``__init__``.
+``__slots__``, immutability (checked statically), field-wise ``==``/``hash``/``repr``,
+:func:`replace`, :func:`fields_of`, :func:`asdict` — from one ``exec`` of a generated ``__init__``.
 
 Type checkers see it as a dataclass through :func:`typing.dataclass_transform`, so
 constructor calls are checked field by field exactly as before.
@@ -20,10 +20,6 @@ from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 _T = TypeVar("_T", bound="Record")
 _setter = object.__setattr__
-
-
-class FrozenRecordError(AttributeError):
-    """Assignment to a field of a record (they are immutable, like frozen dataclasses)."""
 
 
 class _Factory:
@@ -44,22 +40,22 @@ def field(*, default: Any = ..., default_factory: Any = None) -> Any:
 
 def _make_init(cls_name: str, names: tuple[str, ...], defaults: dict[str, Any]) -> Any:
     """Generate ``__init__`` once per class: plain stores, no per-call introspection."""
-    env: dict[str, Any] = {"_set": _setter}
+    env: dict[str, Any] = {}
     params = []
     body = []
     for name in names:
         default = defaults.get(name, ...)
         if default is ...:
             params.append(name)
-            body.append(f"    _set(self, {name!r}, {name})")
+            body.append(f"    self.{name} = {name}")
         elif isinstance(default, _Factory):
             env[f"_f_{name}"] = default.make
             params.append(f"{name}=_F")
-            body.append(f"    _set(self, {name!r}, _f_{name}() if {name} is _F else {name})")
+            body.append(f"    self.{name} = _f_{name}() if {name} is _F else {name}")
         else:
             env[f"_d_{name}"] = default
             params.append(f"{name}=_d_{name}")
-            body.append(f"    _set(self, {name!r}, {name})")
+            body.append(f"    self.{name} = {name}")
     env["_F"] = _Factory
     source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass")
     exec(source, env)
@@ -93,17 +89,17 @@ class RecordMeta(type):
 
 
 class Record(metaclass=RecordMeta):
-    """Base of the fact and document types: immutable, slotted, compared field by field."""
+    """Base of the fact and document types: immutable, slotted, compared field by field.
+
+    Immutability is the type checker's job (``frozen_default=True``: mypy rejects any
+    assignment to a field), not a ``__setattr__`` hook's: with the hook, every field of
+    every object had to be stored through ``object.__setattr__``, the most expensive part
+    of building thousands of them; without it ``__init__`` is plain attribute stores.
+    """
 
     __slots__ = ()
     __fields__: ClassVar[tuple[str, ...]] = ()
     _record_defaults: ClassVar[dict[str, Any]] = {}
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenRecordError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenRecordError(f"cannot delete field {name!r}")
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self.__fields__)

@@ -59,38 +59,47 @@ _RESELECT = ("always", "better", "failure")
 _FOM = ("none", "active", "follow")
 _AD_SELECT = ("stable", "bandwidth", "count")
 _VLAN_PROTOCOLS = {0x8100: "802.1q", 0x88A8: "802.1ad"}
-_PORT_FLAGS = {
-    8: "learning",
-    9: "unicast_flood",
-    27: "multicast_flood",
-    30: "broadcast_flood",
-    4: "hairpin_mode",
-    5: "bpdu_guard",
-    6: "root_block",
-    33: "isolated",
-}
 
 
 def _align(n: int) -> int:
     return (n + 3) & ~3
 
 
-def attrs(h: memoryview, start: int, end: int) -> dict[int, int]:
-    """One attribute level: type → position of the attribute header. Later duplicates win.
+def attrs(
+    h: memoryview, start: int, end: int, want: frozenset[int] | None = None
+) -> dict[int, int]:
+    """One attribute level: type → position of the attribute header.
 
     ``h`` is the buffer viewed as native uint16: attributes are 4-aligned, so an
     attribute's length and type are two indexed reads, no struct call and no tuple. This
-    loop runs ~100 times per link; it is most of the decoding time.
+    loop runs ~100 times per link; it is most of the decoding time. With ``want``, only
+    those types are kept and the walk stops once all of them were seen: the kernel puts
+    a bridge's and a bridge port's STP facts first and some thirty multicast and timer
+    attributes after them, which this skips (same result: only ``want`` is ever read).
     """
     out: dict[int, int] = {}
-    pos = start
-    while pos + 4 <= end:
-        i = pos >> 1
+    i = start >> 1
+    stop = (end >> 1) - 1
+    if want is None:
+        while i < stop:
+            length = h[i]
+            if length < 4:
+                break
+            out[h[i + 1] & 0x3FFF] = i << 1
+            i += ((length + 3) >> 2) << 1
+        return out
+    left = len(want)
+    while i < stop:
         length = h[i]
         if length < 4:
             break
-        out[h[i + 1] & 0x3FFF] = pos
-        pos += (length + 3) & ~3
+        kind = h[i + 1] & 0x3FFF
+        if kind in want and kind not in out:
+            out[kind] = i << 1
+            left -= 1
+            if not left:
+                break
+        i += ((length + 3) >> 2) << 1
     return out
 
 
@@ -160,9 +169,11 @@ class _Msg:
         raw = self.raw(table, key)
         return raw.hex(":") if raw else None
 
-    def nested(self, table: dict[int, int], key: int) -> dict[int, int]:
+    def nested(
+        self, table: dict[int, int], key: int, want: frozenset[int] | None = None
+    ) -> dict[int, int]:
         pos = table.get(key)
-        return {} if pos is None else attrs(self.h, pos + 4, pos + self.h[pos >> 1])
+        return {} if pos is None else attrs(self.h, pos + 4, pos + self.h[pos >> 1], want)
 
     def bridge_id(self, table: dict[int, int], key: int) -> str | None:
         """``struct ifla_bridge_id`` as sysfs prints it: ``8000.020000000b00``."""
@@ -247,7 +258,9 @@ def _bridge_data(m: _Msg, d: Table) -> dict[str, Any]:
         value = u32(d, key)
         return None if value is None else value / 100.0
 
-    vlan_proto = m.be16(d, 8)
+    # Only what status shows. The VLAN protocol, group forward mask and default PVID
+    # (8, 9, 39) are left out on purpose: with them, the walk over the bridge's attributes
+    # could not stop after the STP block (kernels without VLAN filtering never send 8/39).
     return {
         "forward_delay_s": seconds(1),
         "hello_time_s": seconds(2),
@@ -256,14 +269,11 @@ def _bridge_data(m: _Msg, d: Table) -> dict[str, Any]:
         "stp_state": u32(d, 5),
         "priority": u16(d, 6),
         "vlan_filtering": m.flag(d, 7),
-        "vlan_protocol": None if vlan_proto is None else f"0x{vlan_proto:04x}",
-        "group_fwd_mask": u16(d, 9),
         "root_id": m.bridge_id(d, 10),
         "bridge_id": m.bridge_id(d, 11),
         "root_port": u16(d, 12),
         "root_path_cost": u32(d, 13),
         "topology_change": m.flag(d, 14),
-        "default_pvid": u16(d, 39),
     }
 
 
@@ -314,70 +324,80 @@ def _bond_slave_data(m: _Msg, d: Table) -> dict[str, Any]:
 
 
 def _bridge_port_data(m: _Msg, d: Table) -> dict[str, Any]:
-    u16 = m.u16
+    """STP state, priority and cost: all ``hvnet status`` shows of a port.
+
+    The kernel sends some forty attributes per port (flags, designated bridge, timers);
+    on a host with a thousand bridges, decoding them cost more than everything status
+    does with a port, so the live reader leaves them unknown (``None``). The sysfs reader
+    (``--root``, support bundles) still records them.
+    """
     state = m.u8(d, 1)
-    out: dict[str, Any] = {
+    return {
         "state": state,
         "state_name": None if state is None else BRIDGE_PORT_STATES.get(state),
-        "priority": u16(d, 2),
+        "priority": m.u16(d, 2),
         "path_cost": m.u32(d, 3),
-        "designated_root": m.bridge_id(d, 13),
-        "designated_bridge": m.bridge_id(d, 14),
-        "designated_port": u16(d, 15),
-        "designated_cost": u16(d, 16),
-        "port_id": u16(d, 17),
-        "port_no": u16(d, 18),
     }
-    flag = m.flag
-    for key, name in _PORT_FLAGS.items():
-        out[name] = flag(d, key)
-    return out
 
 
-_KIND_DATA: dict[str, Callable[[_Msg, Table], dict[str, Any]]] = {
-    "bond": _bond_data,
-    "bridge": _bridge_data,
-    "vlan": _vlan_data,
+_Parser = tuple[Callable[[_Msg, Table], dict[str, Any]], frozenset[int] | None]
+#: kind → its IFLA_INFO_DATA parser and the attribute types it reads (None: all).
+_KIND_DATA: dict[str, _Parser] = {
+    "bond": (_bond_data, None),
+    "bridge": (_bridge_data, frozenset({1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14})),
+    "vlan": (_vlan_data, None),
 }
-_SLAVE_DATA: dict[str, Callable[[_Msg, Table], dict[str, Any]]] = {
-    "bond": _bond_slave_data,
-    "bridge": _bridge_port_data,
+_SLAVE_DATA: dict[str, _Parser] = {
+    "bond": (_bond_slave_data, None),
+    "bridge": (_bridge_port_data, frozenset({1, 2, 3})),
 }
+_INFO_WANT = frozenset({_INFO_KIND, _INFO_DATA, _INFO_SLAVE_KIND, _INFO_SLAVE_DATA})
 
 
 def decode_link(m: _Msg, start: int, end: int) -> RawLink | None:
     """One ``RTM_NEWLINK`` message body (``start``: after the netlink header)."""
-    w = m.w
+    # The top level is read inline (no method call per attribute): it runs for every link.
+    w, h, buf = m.w, m.h, m.data
     index, flags = w[(start + 4) >> 2], w[(start + 8) >> 2]
-    top = attrs(m.h, start + 16, end)
-    name = m.text(top, _IFNAME)
+    top = attrs(h, start + 16, end)
+    get = top.get
+    pos = get(_IFNAME)
+    if pos is None:
+        return None
+    name = bytes(buf[pos + 4 : pos + h[pos >> 1]]).split(b"\0", 1)[0].decode("utf-8", "replace")
     if not name:
         return None
-    info = m.nested(top, _LINKINFO)
+    info = m.nested(top, _LINKINFO, _INFO_WANT)
     kind = m.text(info, _INFO_KIND) if info else None
     slave_kind = m.text(info, _INFO_SLAVE_KIND) if info else None
-    operstate = m.u8(top, _OPERSTATE)
-    carrier = m.u8(top, _CARRIER)
+    operstate = buf[pos + 4] if (pos := get(_OPERSTATE)) is not None and h[pos >> 1] >= 5 else None
+    carrier = buf[pos + 4] if (pos := get(_CARRIER)) is not None and h[pos >> 1] >= 5 else None
     stats: dict[str, int] = {}
-    pos = top.get(_STATS64_ATTR)
-    if pos is not None and m.length(pos) >= 4 + _STATS64.size:
-        stats = dict(zip(_STATISTICS, _STATS64.unpack_from(m.data, pos + 4), strict=True))
-    iflink = m.u32(top, _LINK)
+    pos = get(_STATS64_ATTR)
+    if pos is not None and h[pos >> 1] >= 4 + _STATS64.size:
+        stats = dict(zip(_STATISTICS, _STATS64.unpack_from(buf, pos + 4), strict=True))
+    iflink = w[(pos + 4) >> 2] if (pos := get(_LINK)) is not None and h[pos >> 1] >= 8 else None
+    pos = get(_ADDRESS)
+    address = bytes(buf[pos + 4 : pos + h[pos >> 1]]).hex(":") if pos is not None else None
     link = {
         "ifindex": index,
         "iflink": iflink,
         "kind": kind,
-        "type": m.h[(start + 2) >> 1],
+        "type": h[(start + 2) >> 1],
         "operstate": None if operstate is None else _name(OPERSTATES, operstate),
         # sysfs refuses ``carrier`` of an admin-down link; report it the same way.
         "carrier": None if carrier is None or not flags & _IFF_UP else bool(carrier),
         "carrier_changes": m.u32(top, _CARRIER_CHANGES),
         "mtu": m.u32(top, _MTU),
-        "address": m.mac(top, _ADDRESS),
+        "address": address or None,
         "statistics": stats,
     }
     parse = _KIND_DATA.get(kind or "")
     parse_slave = _SLAVE_DATA.get(slave_kind or "")
+    data = parse[0](m, m.nested(info, _INFO_DATA, parse[1])) if parse else {}
+    slave_data = (
+        parse_slave[0](m, m.nested(info, _INFO_SLAVE_DATA, parse_slave[1])) if parse_slave else {}
+    )
     return RawLink(
         index=index,
         name=name,
@@ -385,9 +405,9 @@ def decode_link(m: _Msg, start: int, end: int) -> RawLink | None:
         kind=kind,
         link_index=None if _NETNSID in top else iflink,
         master_index=m.u32(top, _MASTER),
-        data=parse(m, m.nested(info, _INFO_DATA)) if parse else {},
+        data=data,
         slave_kind=slave_kind,
-        slave_data=parse_slave(m, m.nested(info, _INFO_SLAVE_DATA)) if parse_slave else {},
+        slave_data=slave_data,
     )
 
 
