@@ -15,17 +15,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hvnet.apply.ledger import Ledger, apply_lock, load_ledger, save_ledger
 from hvnet.apply.ops import Action, Op, Plan, Verb, op, op_from_json
 from hvnet.apply.planner import PlanError
 from hvnet.apply.planner import plan as make_plan
-from hvnet.compare import AttributeCheck, Status, compare, failures
 from hvnet.fsutil import write_atomic
 from hvnet.kernel.nlexec import ExecResult, NetlinkExecutor, OpFailure
 from hvnet.kernel.snapshot import KernelSnapshot
 from hvnet.model import Bridge, Host
+
+if TYPE_CHECKING:  # the comparison engine is imported when a plan has work (not for a no-op)
+    from hvnet.compare import AttributeCheck
 
 Progress = Callable[[int, int], None]
 PENDING_FILE = "pending-revert.json"
@@ -87,6 +89,8 @@ def run_undo(actions: list[Action], succeeded: list[int], indexes: dict[str, int
 
 def verify(host: Host, seconds: float) -> list[AttributeCheck]:
     """Compare kernel and model until they match or *seconds* pass; return what still fails."""
+    from hvnet.compare import compare, failures
+
     deadline = time.monotonic() + seconds
     while True:
         bad = failures(compare(host, _read_snapshot()))
@@ -97,6 +101,8 @@ def verify(host: Host, seconds: float) -> list[AttributeCheck]:
 
 def snapshot_differences(before: KernelSnapshot, after: KernelSnapshot) -> list[AttributeCheck]:
     """What differs between two snapshots: the test of an exact rollback."""
+    from hvnet.compare import AttributeCheck, Status, compare, failures
+
     checks = failures(compare(before.host, after, check_admin_up=False))
     for name in sorted(set(after.host.links) - set(before.host.links)):
         checks.append(AttributeCheck(name, "exists", "nothing", "a link", Status.FAIL))
@@ -119,6 +125,8 @@ def _rollback(
 ) -> tuple[bool, list[AttributeCheck]]:
     """Undo, then compare with the snapshot taken before; undo errors are reported as
     leftovers (attribute "undo") so an incomplete rollback says what failed and why."""
+    from hvnet.compare import AttributeCheck, Status
+
     result = run_undo(actions, succeeded, indexes)
     leftovers = snapshot_differences(before, _read_snapshot())
     if leftovers:
@@ -165,6 +173,11 @@ def _update_ledger(ledger: Ledger, host: Host, the_plan: Plan) -> None:
     }
 
 
+def _same_ownership(now: dict[str, Any], before: dict[str, Any]) -> bool:
+    """Whether two ledger documents record the same links and config (time aside)."""
+    return {**now, "applied_at": None} == {**before, "applied_at": None}
+
+
 def persist_eni(host: Host, root: Path) -> Path:
     """Write the rendered ENI atomically, keeping the previous file as ``interfaces.hvnet-bak``."""
     from hvnet.render import get_renderer
@@ -209,7 +222,8 @@ def apply_host(host: Host, options: ApplyOptions) -> ApplyReport:
                     leftovers,
                 )
         _update_ledger(ledger, host, the_plan)
-        save_ledger(options.state_dir, ledger)
+        if actions or not _same_ownership(ledger.to_json(), ledger_before):
+            save_ledger(options.state_dir, ledger)  # a no-op re-apply leaves the file alone
         if options.eni_root is not None:
             report.eni_written = persist_eni(host, options.eni_root)
         if options.confirm_seconds is not None and actions:

@@ -85,10 +85,19 @@ def load_ledger(state_dir: Path) -> Ledger:
 
 
 def save_ledger(state_dir: Path, ledger: Ledger) -> None:
+    """Write the ledger atomically: one line per link, so it stays readable and diffable,
+    while the bulk of the work is done by json's C encoder (``indent`` would switch the
+    whole document to the pure-Python encoder, which shows at thousands of links)."""
     ledger.applied_at = time.time()
-    write_atomic(
-        ledger_path(state_dir), json.dumps(ledger.to_json(), indent=1, sort_keys=True) + "\n"
+    data = ledger.to_json()
+    declared = data.pop("declared")
+    head = json.dumps(data, sort_keys=True)[:-1]
+    rows = ",\n".join(
+        f"  {json.dumps(name)}: {json.dumps(declared[name], sort_keys=True)}"
+        for name in sorted(declared)
     )
+    text = f'{head}, "declared": {{\n{rows}\n}}}}\n' if rows else f'{head}, "declared": {{}}}}\n'
+    write_atomic(ledger_path(state_dir), text)
 
 
 @contextmanager

@@ -27,7 +27,6 @@ from hvnet.apply.encode import (
 from hvnet.apply.ledger import Ledger
 from hvnet.apply.ops import Action, Op, Plan, Step, Verb, op
 from hvnet.apply.planner_l3 import L3Planning
-from hvnet.capture import bond_options_worth_setting
 from hvnet.kernel.snapshot import KernelSnapshot
 from hvnet.model import Bond, Bridge, Host, Link, Nic, Vlan
 from hvnet.options import bond_options_differ, bridge_options_differ
@@ -137,6 +136,8 @@ class _Planner(L3Planning):
         if isinstance(link, Bond):
             # Only what differs from the defaults and what the mode accepts: the kernel refuses
             # a creation request carrying e.g. ad_actor_system outside 802.3ad.
+            from hvnet.capture import bond_options_worth_setting  # only to undo a deletion
+
             options = bond_options_worth_setting(link.options).model_copy(update={"primary": None})
             ops.append(
                 Op(Verb.LINK_ADD, link.name, (*base.items(), ("kind", "bond"), *bond_args(options)))
