@@ -185,23 +185,21 @@ def test_renamed_bridge_takes_its_guests_along() -> None:
     assert [m.arg("master") for m in moves] == ["br50"]
 
 
-def test_isolation_rides_in_the_batch_before_links_come_up() -> None:
-    """IPv4 isolation sysctls are netlink requests; the /proc/sys writes (IPv6, which has no
-    netlink setter) come as one run after them, so the executor's batch is not cut per link;
-    both come before any link is brought up."""
+def test_isolation_is_one_run_of_writes_before_links_come_up() -> None:
+    """The /proc/sys writes come as one run after every link exists (the executor sends its
+    netlink batch once before them, not once per link) and before any link is brought up."""
     host = host_a()
     ops = [a.op for a in plan(host, snapshot_of(bare_nics(host), up=False)).actions]
-    conf = [i for i, o in enumerate(ops) if o.arg("ipv4_conf")]
     files = [
         i for i, o in enumerate(ops) if o.verb is Verb.SYSFS_WRITE and "/proc/sys" in o.arg("path")
     ]
+    adds = [i for i, o in enumerate(ops) if o.verb is Verb.LINK_ADD]
     ups = [i for i, o in enumerate(ops) if o.arg("state") == "up"]
-    assert conf and files and ups
-    assert max(conf) < min(files) and files == list(range(min(files), max(files) + 1))
-    assert max(files) < min(ups)
-    isolated = host.isolated()
-    assert {ops[i].link for i in conf} == {ops[i].link for i in files} == isolated
-    assert all(ops[i].arg("ipv4_conf") == ("arp_ignore=8", "rp_filter=1") for i in conf)
+    assert files and adds and ups
+    assert files == list(range(min(files), max(files) + 1))
+    assert max(adds) < min(files) and max(files) < min(ups)
+    assert {ops[i].link for i in files} == host.isolated()
+    assert len(files) == 3 * len(host.isolated())
 
 
 def test_isolation_undo_restores_previous_values_and_plans_only_differences() -> None:
@@ -212,15 +210,15 @@ def test_isolation_undo_restores_previous_values_and_plans_only_differences() ->
         {n: {"disable_ipv6": "1", "arp_ignore": "8", "rp_filter": "1"} for n in host.isolated()}
     )
     assert plan(host, snap).empty
-    snap.sysctls[name] = {"disable_ipv6": "0", "arp_ignore": "0", "rp_filter": "1"}
+    snap.sysctls[name] = {"disable_ipv6": "0", "arp_ignore": "8", "rp_filter": "2"}
     actions = plan(host, snap).actions
-    assert [(a.op.verb, a.op.link) for a in actions] == [
-        (Verb.LINK_SET, name),
-        (Verb.SYSFS_WRITE, name),
+    assert [
+        (a.op.link, a.op.arg("path").rsplit("/", 1)[1], a.op.arg("value")) for a in actions
+    ] == [
+        (name, "disable_ipv6", "1"),
+        (name, "rp_filter", "1"),
     ]
-    assert actions[0].op.arg("ipv4_conf") == ("arp_ignore=8",)
-    assert actions[0].undo[0].arg("ipv4_conf") == ("arp_ignore=0",)
-    assert actions[1].undo[0].arg("value") == "0"
+    assert [a.undo[0].arg("value") for a in actions] == ["0", "2"]
 
 
 def test_planning_work_does_not_grow_with_links_squared(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -146,18 +146,3 @@ def test_ad_actor_system_is_six_bytes() -> None:
     linkinfo = dict(attrs)[18]
     data = dict(dict(linkinfo)[2]) if isinstance(dict(linkinfo)[2], list) else {}
     assert data[26] == bytes.fromhex("020000000001")
-
-
-def test_ipv4_conf_is_af_spec_inet_conf_by_devconf_index() -> None:
-    """IFLA_AF_SPEC{AF_INET{IFLA_INET_CONF{IPV4_DEVCONF_x: u32}}}: what inet_set_link_af reads
-    (linux/ip.h: RP_FILTER 8, ARP_IGNORE 19). pyroute2 cannot build it (its AF_INET type is
-    the dump's array layout), so the bytes are checked against the UAPI layout here and the
-    effect on a real kernel in tests/apply/test_apply_netns.py."""
-    sample = op(Verb.LINK_SET, "br50", ipv4_conf=("arp_ignore=8", "rp_filter=1"))
-    mtype, flags, fixed, attrs = decode(encode(sample, INDEXES.__getitem__, 1))
-    assert (mtype, flags) == (16, 0x5)  # RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK: a change
-    assert struct.unpack("=BxHiII", fixed)[2] == INDEXES["br50"]
-    af_spec = dict(attrs)[26]
-    inet = dict(af_spec)[2]  # AF_INET
-    conf = dict(dict(inet)[1])  # IFLA_INET_CONF
-    assert conf == {8: struct.pack("=I", 1), 19: struct.pack("=I", 8)}

@@ -24,9 +24,6 @@ RTM_NEWROUTE, RTM_DELROUTE = 24, 25
 F_REQUEST, F_ACK, F_REPLACE, F_EXCL, F_CREATE = 0x1, 0x4, 0x100, 0x200, 0x400
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO = 1, 3, 4, 5, 10, 18
 INFO_KIND, INFO_DATA, INFO_SLAVE_DATA = 1, 2, 5
-IFLA_AF_SPEC, IFLA_INET_CONF = 26, 1
-#: IPV4_DEVCONF_* (linux/ip.h): what ``ipv4_conf`` may set, the /proc/sys/net/ipv4/conf names.
-IPV4_DEVCONF = {"rp_filter": 8, "arp_ignore": 19}
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY = 1, 4, 5, 6
 RT_TABLE_MAIN, RTPROT_STATIC, RTN_UNICAST = 254, 4, 1
@@ -138,8 +135,6 @@ def _link(args: dict[str, Any], index: int) -> bytes:
         body += attr(IFLA_MTU, _u32(args["mtu"]))
     if "address" in args:
         body += attr(IFLA_ADDRESS, _mac(args["address"]))
-    if "ipv4_conf" in args:
-        body += _ipv4_conf(args["ipv4_conf"])
     kind = args.get("kind")
     if kind is not None:
         table = KIND_ATTRS[kind]
@@ -151,23 +146,6 @@ def _link(args: dict[str, Any], index: int) -> bytes:
         info = attr(INFO_KIND, _string(kind)) + (attr(INFO_DATA, data) if data else b"")
         body += attr(IFLA_LINKINFO, info)
     return body
-
-
-def _ipv4_conf(settings: Any) -> bytes:
-    """IFLA_AF_SPEC{AF_INET{IFLA_INET_CONF{IPV4_DEVCONF_x: u32}}} from ``("key=value", ...)``.
-
-    The kernel's inet_set_link_af applies each nested attribute as devconf index → value,
-    exactly what writing /proc/sys/net/ipv4/conf/LINK/key does, but as one request that
-    rides in the batch. (It only works on an existing link: RTM_NEWLINK creating a link
-    refuses IFLA_AF_SPEC with EAFNOSUPPORT, so the planner sends it right after creation.)
-    pyroute2 cannot encode this (its AF_INET type is the dump's array layout), so
-    tests/kernel/test_nlmsg.py checks the bytes against the UAPI layout directly.
-    """
-    conf = b""
-    for item in settings:
-        key, _, value = str(item).partition("=")
-        conf += attr(IPV4_DEVCONF[key], _u32(value))
-    return attr(IFLA_AF_SPEC, attr(socket.AF_INET, attr(IFLA_INET_CONF, conf)))
 
 
 def _brport(args: dict[str, Any], index: int) -> bytes:
