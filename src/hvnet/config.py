@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hvnet.options import BondOptions, BridgeOptions, MacAddress
+from hvnet.options_schema import BondOptionsSchema, BridgeOptionsSchema, MacAddress
 
 Mtu = Annotated[int, Field(ge=68, le=65535, description="MTU in bytes.")]
 VlanId = Annotated[int, Field(description="802.1Q VLAN id, 1-4094.")]
@@ -81,7 +81,7 @@ class NicEntry(L3Settings):
     match: NicMatch | None = None
 
 
-class BondEntry(L3Settings, BondOptions):
+class BondEntry(L3Settings, BondOptionsSchema):
     """A bond: its slaves, every kernel option (flat), and its own addressing."""
 
     slaves: list[IfName] = Field(default_factory=list, description="NICs enslaved, in order.")
@@ -110,13 +110,13 @@ class PortEntry(_Strict):
         return {"name": value} if isinstance(value, str) else value
 
 
-class BridgeEntry(L3Settings, BridgeOptions):
+class BridgeEntry(L3Settings, BridgeOptionsSchema):
     ports: list[PortEntry] = Field(
         default_factory=list, description="Ports hvnet manages (not guest taps)."
     )
 
 
-class NetworkEntry(L3Settings, BridgeOptions):
+class NetworkEntry(L3Settings, BridgeOptionsSchema):
     """A guest network: a VLAN on ``on`` plus its bridge (or a bridge on ``on`` if untagged).
 
     Bridge options given here override ``defaults.bridge``; addresses are the host's on the
@@ -140,7 +140,9 @@ class Naming(_Strict):
 
 
 class Defaults(_Strict):
-    bridge: BridgeOptions = Field(default_factory=BridgeOptions, description="For network bridges.")
+    bridge: BridgeOptionsSchema = Field(
+        default_factory=BridgeOptionsSchema, description="For network bridges."
+    )
 
 
 class GuestNicEntry(_Strict):

@@ -1,20 +1,19 @@
 """Bond and bridge options: declared once, used by the schema, validator, renderers and lab.
 
-Following ifupdown2's attribute tables, each kernel option is described a single time here:
-its type (through the pydantic field), the modes the kernel accepts it in, whether it only
-*matters* in some modes, and how it is spelled in ENI, sysfs and netlink. Parsers, rules,
-renderers and ``hvnet explain`` read these tables instead of repeating the knowledge.
+Following ifupdown2's attribute tables, each kernel option is described a single time here
+(its type and range in :mod:`hvnet.options_schema`): the modes the kernel accepts it in,
+whether it only *matters* in some modes, and how it is spelled in ENI, sysfs and netlink.
+Parsers, rules, renderers and ``hvnet explain`` read these tables instead of repeating the
+knowledge.
 Facts come from ../shared/reference/kernel-semantics.md §2 and eni-dialects.md §3.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 from ipaddress import IPv4Address, IPv6Address
-from typing import Annotated, Literal
-
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from typing import Any, ClassVar, Literal, Self
 
 
 class BondMode(StrEnum):
@@ -72,104 +71,148 @@ class AdSelect(StrEnum):
 
 LacpRate = Literal["slow", "fast"]
 ArpAllTargets = Literal["any", "all"]
-MacAddress = Annotated[
-    str,
-    Field(pattern=r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$", examples=["52:54:00:12:34:56"]),
-]
-Milliseconds = Annotated[int, Field(ge=0, le=2**31 - 1)]
-Seconds = Annotated[float, Field(ge=0, le=100_000)]
+def _to_json(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, IPv4Address | IPv6Address):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_to_json(v) for v in value]
+    return value
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, defer_build=True)
+def _rebuild(cls: type[_Options], values: tuple[Any, ...]) -> _Options:
+    """Unpickling: values in field order, set without validation."""
+    made = object.__new__(cls)
+    for name, value in zip(cls.model_fields, values, strict=True):
+        object.__setattr__(made, name, value)
+    return made
 
 
-class BondOptions(_Frozen):
-    """Every kernel bonding option; ``None`` means "leave the kernel default"."""
+class _Options:
+    """Immutable option values without pydantic: the resolved model, the planner and status
+    carry these, so their commands start without importing the validation stack.
 
-    mode: BondMode = Field(
-        BondMode.BALANCE_RR, description="Bonding mode (kernel default balance-rr)."
-    )
-    miimon: Milliseconds | None = Field(None, description="MII link monitoring interval, ms.")
-    updelay: Milliseconds | None = Field(
-        None,
-        description="Wait before enabling a slave whose link came up, ms (multiple of miimon).",
-    )
-    downdelay: Milliseconds | None = Field(
-        None,
-        description="Wait before disabling a slave whose link went down, ms (multiple of miimon).",
-    )
-    peer_notif_delay: Annotated[int, Field(ge=0, le=300_000)] | None = Field(
-        None, description="Delay between peer notifications after failover, ms."
-    )
-    use_carrier: bool | None = Field(
-        None, description="Use netif_carrier for MII monitoring (kernel default true)."
-    )
-    arp_interval: Milliseconds | None = Field(
-        None, description="ARP link monitoring interval, ms (not in 802.3ad/tlb/alb)."
-    )
-    arp_ip_target: tuple[IPv4Address, ...] = Field(
-        (), max_length=16, description="IPv4 targets of the ARP monitor (at most 16)."
-    )
-    ns_ip6_target: tuple[IPv6Address, ...] = Field(
-        (), max_length=16, description="IPv6 targets of the NS monitor (at most 16)."
-    )
-    arp_validate: ArpValidate | None = Field(
-        None, description="Which ARP replies validate a slave."
-    )
-    arp_all_targets: ArpAllTargets | None = Field(
-        None, description="Whether any or all ARP targets must answer."
-    )
-    arp_missed_max: Annotated[int, Field(ge=1, le=255)] | None = Field(
-        None, description="Missed ARP intervals before a slave is down."
-    )
-    primary: str | None = Field(
-        None, description="Preferred slave (active-backup, balance-tlb, balance-alb)."
-    )
-    primary_reselect: PrimaryReselect | None = Field(
-        None, description="When the primary becomes active again."
-    )
-    fail_over_mac: FailOverMac | None = Field(
-        None, description="MAC policy on failover (active-backup)."
-    )
-    xmit_hash_policy: XmitHashPolicy | None = Field(
-        None, description="Transmit hash (balance-xor, 802.3ad)."
-    )
-    lacp_rate: LacpRate | None = Field(
-        None, description="LACPDU rate asked of the partner (802.3ad)."
-    )
-    lacp_active: bool | None = Field(None, description="Send LACPDUs actively (802.3ad).")
-    ad_select: AdSelect | None = Field(None, description="Aggregator selection policy (802.3ad).")
-    ad_actor_sys_prio: Annotated[int, Field(ge=1, le=65535)] | None = Field(
-        None, description="LACP system priority (802.3ad)."
-    )
-    ad_actor_system: MacAddress | None = Field(None, description="LACP system MAC (802.3ad).")
-    ad_user_port_key: Annotated[int, Field(ge=0, le=1023)] | None = Field(
-        None, description="Upper bits of the LACP port key (802.3ad)."
-    )
-    min_links: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = Field(
-        None, description="Minimum active links for carrier (802.3ad)."
-    )
-    all_slaves_active: bool | None = Field(
-        None, description="Deliver duplicate frames received on inactive slaves."
-    )
-    num_grat_arp: Annotated[int, Field(ge=0, le=255)] | None = Field(
-        None,
-        validation_alias=AliasChoices("num_grat_arp", "num_unsol_na"),
-        description="Peer notifications after failover (num_unsol_na is the same kernel value).",
-    )
-    resend_igmp: Annotated[int, Field(ge=0, le=255)] | None = Field(
-        None, description="IGMP reports after failover."
-    )
-    packets_per_slave: Annotated[int, Field(ge=0, le=65535)] | None = Field(
-        None, description="Packets per slave before moving on (balance-rr)."
-    )
-    tlb_dynamic_lb: bool | None = Field(
-        None, description="Dynamic shuffling of flows (balance-tlb/alb)."
-    )
-    lp_interval: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = Field(
-        None, description="Seconds between learning packets (balance-tlb/alb)."
-    )
+    The few pydantic methods the rest of hvnet uses are provided with the same meaning:
+    ``model_construct`` (no checks), ``model_validate`` (checked by the schema class in
+    :mod:`hvnet.options_schema`, imported only then), ``model_dump``, ``model_copy`` and
+    ``model_fields`` (name → default).
+    """
+
+    __slots__ = ()
+    model_fields: ClassVar[dict[str, Any]] = {}
+    _schema: ClassVar[str] = ""
+
+    def __init__(self, **values: Any) -> None:
+        fields = self.model_fields
+        for name in values:
+            if name not in fields:
+                raise TypeError(f"{type(self).__name__} has no option {name!r}")
+        for name, default in fields.items():
+            object.__setattr__(self, name, values.get(name, default))
+
+    @classmethod
+    def model_construct(cls, **values: Any) -> Self:
+        return cls(**values)
+
+    @classmethod
+    def model_validate(cls, data: Any) -> Self:
+        """Checked values (ranges, enums, aliases such as num_unsol_na); raises pydantic's
+        ValidationError (a ValueError) like the schema class would."""
+        if isinstance(data, cls):
+            return data
+        from hvnet import options_schema
+
+        checked = getattr(options_schema, cls._schema).model_validate(data)
+        return cls(**{name: getattr(checked, name) for name in cls.model_fields})
+
+    def model_dump(self, *, exclude_none: bool = False, mode: str = "python") -> dict[str, Any]:
+        dumped = {name: getattr(self, name) for name in self.model_fields}
+        if exclude_none:
+            dumped = {k: v for k, v in dumped.items() if v is not None}
+        if mode == "json":
+            dumped = {k: _to_json(v) for k, v in dumped.items()}
+        return dumped
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Self:
+        return type(self)(**{**self.model_dump(), **(update or {})})
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.model_fields)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._values()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.model_fields)
+        return f"{type(self).__name__}({shown})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self._values()))
+
+
+_BOND_DEFAULTS: dict[str, Any] = {
+    "mode": BondMode.BALANCE_RR,
+    **dict.fromkeys(("miimon", "updelay", "downdelay", "peer_notif_delay", "use_carrier")),
+    "arp_interval": None,
+    "arp_ip_target": (),
+    "ns_ip6_target": (),
+    **dict.fromkeys(("arp_validate", "arp_all_targets", "arp_missed_max", "primary")),
+    **dict.fromkeys(("primary_reselect", "fail_over_mac", "xmit_hash_policy", "lacp_rate")),
+    **dict.fromkeys(("lacp_active", "ad_select", "ad_actor_sys_prio", "ad_actor_system")),
+    **dict.fromkeys(("ad_user_port_key", "min_links", "all_slaves_active", "num_grat_arp")),
+    **dict.fromkeys(("resend_igmp", "packets_per_slave", "tlb_dynamic_lb", "lp_interval")),
+}
+
+
+class BondOptions(_Options):
+    """Every kernel bonding option; ``None`` means "leave the kernel default" (ranges and
+    descriptions: :class:`hvnet.options_schema.BondOptionsSchema`)."""
+
+    __slots__ = tuple(_BOND_DEFAULTS)
+    model_fields: ClassVar[dict[str, Any]] = _BOND_DEFAULTS
+    _schema: ClassVar[str] = "BondOptionsSchema"
+
+    mode: BondMode
+    miimon: int | None
+    updelay: int | None
+    downdelay: int | None
+    peer_notif_delay: int | None
+    use_carrier: bool | None
+    arp_interval: int | None
+    arp_ip_target: tuple[IPv4Address, ...]
+    ns_ip6_target: tuple[IPv6Address, ...]
+    arp_validate: ArpValidate | None
+    arp_all_targets: ArpAllTargets | None
+    arp_missed_max: int | None
+    primary: str | None
+    primary_reselect: PrimaryReselect | None
+    fail_over_mac: FailOverMac | None
+    xmit_hash_policy: XmitHashPolicy | None
+    lacp_rate: LacpRate | None
+    lacp_active: bool | None
+    ad_select: AdSelect | None
+    ad_actor_sys_prio: int | None
+    ad_actor_system: str | None
+    ad_user_port_key: int | None
+    min_links: int | None
+    all_slaves_active: bool | None
+    num_grat_arp: int | None
+    resend_igmp: int | None
+    packets_per_slave: int | None
+    tlb_dynamic_lb: bool | None
+    lp_interval: int | None
 
 
 _RR, _AB, _XOR, _BC, _AD, _TLB, _ALB = list(BondMode)
@@ -244,29 +287,27 @@ SEPARATE_SWITCH_SAFE_MODES = frozenset({BondMode.ACTIVE_BACKUP, BondMode.BROADCA
 MIIMON_FORCED_MODES = frozenset({BondMode.LACP, BondMode.BALANCE_TLB, BondMode.BALANCE_ALB})
 
 
-class BridgeOptions(_Frozen):
-    """Bridge settings in operator units (seconds); ``None`` leaves the kernel default."""
+_BRIDGE_DEFAULTS: dict[str, Any] = dict.fromkeys(
+    ("stp", "forward_delay", "hello_time", "max_age", "ageing", "priority", "vlan_filtering")
+) | {"maxwait": None}
 
-    stp: bool | None = Field(None, description="Spanning tree (kernel default off).")
-    forward_delay: Seconds | None = Field(
-        None, description="Forward delay, s (kernel default 15; 2-30 when STP is on)."
-    )
-    hello_time: Annotated[float, Field(ge=1, le=10)] | None = Field(
-        None, description="STP hello time, s (1-10)."
-    )
-    max_age: Annotated[float, Field(ge=6, le=40)] | None = Field(
-        None, description="STP max message age, s (6-40)."
-    )
-    ageing: Seconds | None = Field(
-        None, description="MAC address ageing time, s (kernel default 300)."
-    )
-    priority: Annotated[int, Field(ge=0, le=65535)] | None = Field(
-        None, description="Bridge priority for STP root election."
-    )
-    vlan_filtering: bool | None = Field(None, description="VLAN-aware bridge.")
-    maxwait: Annotated[int, Field(ge=0, le=3600)] | None = Field(
-        None, description="ifupdown: seconds to wait for ports to forward at boot."
-    )
+
+class BridgeOptions(_Options):
+    """Bridge settings in operator units (seconds); ``None`` leaves the kernel default
+    (ranges: :class:`hvnet.options_schema.BridgeOptionsSchema`)."""
+
+    __slots__ = tuple(_BRIDGE_DEFAULTS)
+    model_fields: ClassVar[dict[str, Any]] = _BRIDGE_DEFAULTS
+    _schema: ClassVar[str] = "BridgeOptionsSchema"
+
+    stp: bool | None
+    forward_delay: float | None
+    hello_time: float | None
+    max_age: float | None
+    ageing: float | None
+    priority: int | None
+    vlan_filtering: bool | None
+    maxwait: int | None
 
     def merged_over(self, base: BridgeOptions) -> BridgeOptions:
         """These options with unset values taken from *base* (used for network defaults)."""

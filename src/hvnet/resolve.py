@@ -37,6 +37,7 @@ from hvnet.model import (
     VlanProtocol,
 )
 from hvnet.options import BondOptions, BridgeOptions
+from hvnet.options_schema import BridgeOptionsSchema
 
 _PROTOCOLS = {p.value: p for p in VlanProtocol}
 TEMPLATE_FIELDS = frozenset({"vid", "parent", "network"})
@@ -303,7 +304,7 @@ class _Builder:
         cached = self.bridge_options_cache.get(overrides)
         if cached is None:
             cached = BridgeOptions.model_construct(**dict(overrides)).merged_over(
-                self.config.defaults.bridge
+                _bridge_options(self.config.defaults.bridge)
             )
             self.bridge_options_cache[overrides] = cached
         return cached
@@ -324,7 +325,8 @@ class _Builder:
         return Guest(name, GuestKind(entry.type), tuple(nics), origin=("guests", name))
 
 
-def _bridge_options(entry: BridgeOptions) -> BridgeOptions:
+def _bridge_options(entry: BridgeOptionsSchema) -> BridgeOptions:
+    """The plain model options of a validated entry (unset ones left out)."""
     return BridgeOptions.model_construct(
         **{k: v for k, v in entry.__dict__.items() if k in _BRIDGE_OPTION_FIELDS and v is not None}
     )

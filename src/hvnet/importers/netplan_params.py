@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from hvnet.importers import NoteKind
 from hvnet.importers.netplan_values import boolean, duration_ms, ipv4, text, unsigned
@@ -85,7 +85,10 @@ def _choice(node: Node, key: str, accepted: type[StrEnum] | tuple[str, ...]) -> 
 
 
 def _validated(
-    model: type[BaseModel], values: dict[str, Any], sources: dict[str, Node], notes: Notes
+    model: type[BondOptions | BridgeOptions],
+    values: dict[str, Any],
+    sources: dict[str, Node],
+    notes: Notes,
 ) -> Any:
     """Build *model*; a value outside hvnet's range is noted and dropped, not fatal.
 
