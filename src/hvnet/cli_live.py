@@ -11,8 +11,12 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from hvnet.model import Host
 
 EXIT_INVALID, EXIT_FAILED = 2, 1
 STATE_DIR_HELP = "Where hvnet keeps its ledger and lock (default /var/lib/hvnet)."
@@ -39,12 +43,12 @@ def _require_privileges() -> None:
         sys.exit(EXIT_INVALID)
 
 
-def _desired(file: str):  # type: ignore[no-untyped-def]
-    from hvnet.cli import _load_or_exit
+def _desired(file: str, state_dir: str) -> Host:
+    """The validated model of FILE; an unchanged file validated before comes from the model
+    cache under the state directory (see :mod:`hvnet.modelcache`)."""
+    from hvnet.cli import load_host
 
-    result = _load_or_exit(file)
-    assert result.host is not None
-    return result.host
+    return load_host(file, Path(state_dir) / "models")
 
 
 @click.command()
@@ -80,7 +84,7 @@ def plan(file: str, as_json: bool, state_dir: str) -> None:
     from hvnet.apply.planner import plan as make_plan
     from hvnet.kernel.netlink import read_snapshot
 
-    host = _desired(file)
+    host = _desired(file, state_dir)
     try:
         the_plan = make_plan(host, read_snapshot(), load_ledger(Path(state_dir)))
     except (PlanError, LedgerError) as exc:
@@ -143,7 +147,7 @@ def apply(
                 f"{probe!r}: use ping:ADDR or arp:IFACE:ADDR", param_hint="--probe"
             )
     _require_privileges()
-    host = _desired(file)
+    host = _desired(file, state_dir)
     from hvnet.apply.engine import ApplyError, ApplyOptions, apply_host
     from hvnet.apply.ledger import LedgerError, LockedError
     from hvnet.apply.planner import PlanError
