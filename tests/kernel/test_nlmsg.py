@@ -146,3 +146,17 @@ def test_ad_actor_system_is_six_bytes() -> None:
     linkinfo = dict(attrs)[18]
     data = dict(dict(linkinfo)[2]) if isinstance(dict(linkinfo)[2], list) else {}
     assert data[26] == bytes.fromhex("020000000001")
+
+
+@pytest.mark.parametrize("sample", SAMPLES[:4], ids=lambda o: o.describe()[:40])
+def test_without_ack_only_the_ack_flag_differs(sample: Op) -> None:
+    """The executor sends requests without NLM_F_ACK (the kernel then answers failures only)
+    and closes each batch with an acknowledged NLMSG_NOOP barrier."""
+    index = lambda n: 0 if n is None else INDEXES[n]  # noqa: E731
+    with_ack, without = encode(sample, index, 1), encode(sample, index, 1, ack=False)
+    assert with_ack[:6] == without[:6] and with_ack[8:] == without[8:]
+    flags = struct.unpack_from("=H", with_ack, 6)[0]
+    assert flags & 0x4 and struct.unpack_from("=H", without, 6)[0] == flags & ~0x4
+    from hvnet.kernel.nlmsg import barrier
+
+    assert struct.unpack("=IHHII", barrier(9)) == (16, 1, 0x5, 9, 0)

@@ -3,8 +3,10 @@
 A one-request-at-a-time loop spends its time waiting for each acknowledgement; ``ip -batch``
 is fast because it does not. We encode every request without sending it (with struct, in
 :mod:`hvnet.kernel.nlmsg`, checked byte for byte against pyroute2's ``IPBatch`` in the
-tests), send them in large chunks on one raw netlink socket,
-then read back one acknowledgement per request, matched by sequence number. New links get
+tests), send them in large chunks on one raw netlink socket without NLM_F_ACK, each chunk
+closed by a barrier that is acknowledged: the kernel answers only failed requests (matched by
+sequence number) and then the barrier, so a chunk costs one receive, not one per request.
+New links get
 their ifindex assigned by the planner, so later requests can refer to them inside the same
 chunk. When a request fails, the chunk is finished (the kernel has already run it), nothing
 further is sent, and the caller learns exactly which operations succeeded, to undo them.
@@ -21,13 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hvnet.apply.ops import Op, Verb, op
-from hvnet.kernel.nlmsg import encode
+from hvnet.kernel.nlmsg import barrier, encode
 
 _HDR = struct.Struct("=IHHII")
 _NLMSG_ERROR = 2
 _CHUNK = 200
 _RCVBUF = 8 * 1024 * 1024
 _UNUSED_INDEX = 2**31 - 7  # an ifindex no kernel hands out: used to force a failure
+_SYS = Path("/sys")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +92,8 @@ class NetlinkExecutor:
         self.seq += 1
         if position == self.fail_at:
             forced = op(Verb.LINK_SET, "(forced failure)", state="up")
-            return encode(forced, lambda _name: _UNUSED_INDEX, self.seq)
-        return encode(operation, self._index, self.seq)
+            return encode(forced, lambda _name: _UNUSED_INDEX, self.seq, ack=False)
+        return encode(operation, self._index, self.seq, ack=False)
 
     def run(
         self, ops: Sequence[Op], progress: Callable[[int, int], None] | None = None
@@ -133,12 +136,13 @@ class NetlinkExecutor:
             sock.close()
 
     def _sysfs(self, operation: Op, position: int, result: ExecResult) -> None:
-        path = Path(str(operation.arg("path")))
-        if self.sys_root != Path("/sys"):
-            path = self.sys_root / path.relative_to("/sys")
+        """One sysfs or /proc/sys write. Thousands of these run per large apply (isolation
+        sysctls), so the common case stays free of Path objects and buffered files."""
+        path = str(operation.arg("path"))
+        if self.sys_root != _SYS:
+            path = str(self.sys_root / Path(path).relative_to("/sys"))
         try:
-            # One write(2) on a raw descriptor: /proc/sys takes a value per write, and a
-            # buffered text file costs more in Python than the kernel spends on the write.
+            # One write(2) on a raw descriptor: /proc/sys takes a value per write.
             fd = os.open(path, os.O_WRONLY)
             try:
                 os.write(fd, f"{operation.arg('value')}\n".encode())
@@ -160,7 +164,14 @@ class NetlinkExecutor:
         ops: Sequence[Op],
         result: ExecResult,
     ) -> bool:
-        """Send pending messages, collect one ack per message; False when any failed."""
+        """Send pending messages and learn which failed; False when any did.
+
+        The requests go without NLM_F_ACK, followed by a barrier (NLMSG_NOOP with
+        NLM_F_ACK): the kernel handles the whole batch in order during the send, answers
+        only the requests that fail, then acknowledges the barrier. One answer per batch to
+        read instead of one per request: each is its own receive call, which at thousands
+        of requests under emulation cost more than the requests themselves.
+        """
         if not pending:
             return True
         seq_to_position: dict[int, int] = {}
@@ -172,19 +183,24 @@ class NetlinkExecutor:
                 seq_to_position[seq] = position
                 offset += (length + 3) & ~3
             buffers.append(data)
+        self.seq += 1
+        fence = self.seq
+        buffers.append(barrier(fence))
         sock.send(b"".join(buffers))
-        outstanding = dict.fromkeys(seq_to_position, True)
         failed_positions: dict[int, int] = {}
-        while outstanding:
+        done = False
+        while not done:
             data = sock.recv(1 << 20)
             offset = 0
             while offset < len(data):
                 length, mtype, _flags, seq, _pid = _HDR.unpack_from(data, offset)
-                if mtype == _NLMSG_ERROR and seq in outstanding:
-                    (code,) = struct.unpack_from("=i", data, offset + _HDR.size)
-                    del outstanding[seq]
-                    if code:
-                        failed_positions.setdefault(seq_to_position[seq], -code)
+                if mtype == _NLMSG_ERROR:
+                    if seq == fence:
+                        done = True
+                    elif seq in seq_to_position:
+                        (code,) = struct.unpack_from("=i", data, offset + _HDR.size)
+                        if code:
+                            failed_positions.setdefault(seq_to_position[seq], -code)
                 offset += (length + 3) & ~3
         for position in sorted({p for p, _ in pending}):
             if position in failed_positions:

@@ -19,6 +19,7 @@ from typing import Any
 
 from hvnet.apply.ops import NAME_ARGS, Op, Verb
 
+NLMSG_NOOP = 1
 RTM_NEWLINK, RTM_DELLINK, RTM_NEWADDR, RTM_DELADDR = 16, 17, 20, 21
 RTM_NEWROUTE, RTM_DELROUTE = 24, 25
 F_REQUEST, F_ACK, F_REPLACE, F_EXCL, F_CREATE = 0x1, 0x4, 0x100, 0x200, 0x400
@@ -118,6 +119,20 @@ def message(mtype: int, flags: int, seq: int, body: bytes) -> bytes:
     return _HDR.pack(_HDR.size + len(body), mtype, flags, seq, 0) + body
 
 
+_message = message
+
+
+def _message_no_ack(mtype: int, flags: int, seq: int, body: bytes) -> bytes:
+    return _HDR.pack(_HDR.size + len(body), mtype, flags & ~F_ACK, seq, 0) + body
+
+
+def barrier(seq: int) -> bytes:
+    """NLMSG_NOOP with NLM_F_ACK: the kernel acknowledges it and does nothing else. Sent
+    after a batch of requests without NLM_F_ACK, its acknowledgement says the kernel has
+    processed every request before it (netlink handles a batch in order, in the send)."""
+    return _HDR.pack(_HDR.size, NLMSG_NOOP, F_REQUEST | F_ACK, seq, 0)
+
+
 def _link(args: dict[str, Any], index: int) -> bytes:
     """ifinfomsg plus attributes for RTM_NEWLINK (create or change)."""
     flags = change = 0
@@ -184,9 +199,13 @@ def _route(args: dict[str, Any], add: bool) -> bytes:
     return body
 
 
-def encode(operation: Op, index_of: Callable[[str | None], int], seq: int) -> bytes:
+def encode(
+    operation: Op, index_of: Callable[[str | None], int], seq: int, ack: bool = True
+) -> bytes:
     """The netlink request for one operation (names already in ``operation``, indexes looked
-    up with *index_of*)."""
+    up with *index_of*). ``ack=False`` leaves NLM_F_ACK out: the kernel then answers only
+    if the request fails (the executor asks for one acknowledgement per batch instead)."""
+    message = _message if ack else _message_no_ack
     args = {k: (index_of(v) if k in NAME_ARGS else v) for k, v in operation.args}
     verb = operation.verb
     if verb is Verb.LINK_ADD:
