@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from hvnet.kernel.record import Record
 from hvnet.status.doc import (
+    HEALTHY,
     SCHEMA_VERSION,
     BondStatus,
     BridgeStatus,
@@ -70,21 +71,28 @@ def render_json(doc: StatusDoc, indent: int | None = None) -> str:
     return json.dumps(top, indent=indent, ensure_ascii=False, default=_fields_of) + "\n"
 
 
-_GETTERS: dict[type, tuple[tuple[str, ...], Any]] = {}
+_GETTERS: dict[type, tuple[tuple[str, ...], Any, bool]] = {}
+#: The verdict most objects share (:data:`~hvnet.status.doc.HEALTHY`), as JSON data once.
+_HEALTHY_JSON = {"level": HEALTHY.level, "findings": HEALTHY.findings}
 
 
 def _fields_of(obj: Any) -> dict[str, Any]:
     """json's ``default`` hook: a document object as its fields (nested values stay as is).
 
     One C-level ``attrgetter`` call per object and ``dict(zip(...))`` instead of a Python
-    loop over the fields: this hook runs once for every object in the document.
+    loop over the fields: this hook runs once for every object in the document. A healthy
+    verdict is put in as ready data, which spares the encoder a call back for most links.
     """
     entry = _GETTERS.get(type(obj))
     if entry is None:
         if not isinstance(obj, Record) or len(obj.__fields__) < 2:
             raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-        entry = _GETTERS[type(obj)] = (obj.__fields__, attrgetter(*obj.__fields__))
-    return dict(zip(entry[0], entry[1](obj), strict=True))
+        names = obj.__fields__
+        entry = _GETTERS[type(obj)] = (names, attrgetter(*names), "health" in names)
+    out = dict(zip(entry[0], entry[1](obj), strict=True))
+    if entry[2] and out["health"] is HEALTHY:
+        out["health"] = _HEALTHY_JSON
+    return out
 
 
 def show(value: Any, unit: str = "") -> str:
