@@ -16,6 +16,7 @@ import pytest
 
 from hvnet.compare import compare, failures
 from hvnet.kernel.netlink import read_bond_sysfs, read_snapshot
+from hvnet.options import BondOptions
 
 from hvtest import load_snippet
 
@@ -99,3 +100,5 @@ def test_bond_options_read_from_real_sysfs_captures(case: str) -> None:
         assert options.ad_actor_sys_prio == 65535 and options.lacp_rate is not None
     else:
         assert options.ad_actor_system is None  # empty file outside 802.3ad
+    # Built without the schema, yet the same as the schema makes of the same values.
+    assert options == BondOptions.model_validate(options.model_dump())

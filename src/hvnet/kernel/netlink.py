@@ -9,7 +9,7 @@ attributes and sysfs prints names, not numbers; there are few bonds, so it is ch
 from __future__ import annotations
 
 from collections.abc import Iterable
-from ipaddress import ip_address, ip_interface, ip_network
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_interface, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,16 @@ from hvnet.model import (
     Vlan,
     VlanProtocol,
 )
-from hvnet.options import BondOptions, BridgeOptions
+from hvnet.options import (
+    AdSelect,
+    ArpValidate,
+    BondMode,
+    BondOptions,
+    BridgeOptions,
+    FailOverMac,
+    PrimaryReselect,
+    XmitHashPolicy,
+)
 
 IFF_UP = 0x1
 IFA_F_PERMANENT = 0x80
@@ -91,30 +100,55 @@ def _bond_sysfs_value(name: str, text: str) -> Any:
     return int(words[0])
 
 
+#: Model types of the bond options sysfs prints as names (the rest are ints, bools, text).
+_BOND_TYPES: dict[str, Any] = {
+    "mode": BondMode,
+    "arp_validate": ArpValidate,
+    "primary_reselect": PrimaryReselect,
+    "fail_over_mac": FailOverMac,
+    "xmit_hash_policy": XmitHashPolicy,
+    "ad_select": AdSelect,
+    "lacp_rate": ("slow", "fast"),
+    "arp_all_targets": ("any", "all"),
+}
+
+
+def _bond_model_value(name: str, value: Any) -> Any:
+    """A parsed sysfs value in the model's type; ValueError when the model has no such value
+    (an enum name a newer kernel added, an IPv6 address among ARP targets)."""
+    kind = _BOND_TYPES.get(name)
+    if isinstance(kind, tuple):
+        if value not in kind:
+            raise ValueError(value)
+        return value
+    if kind is not None:
+        return kind(value)
+    if name == "arp_ip_target":
+        return tuple(IPv4Address(str(t)) for t in value)
+    if name == "ns_ip6_target":
+        return tuple(IPv6Address(str(t)) for t in value)
+    return value
+
+
 def read_bond_sysfs(name: str, sys_root: Path = Path("/sys")) -> BondOptions:
-    """Bond options as the kernel reports them in sysfs (every option the kernel prints)."""
+    """Bond options as the kernel reports them in sysfs (every option the kernel prints).
+
+    Built without the validation schema (``model_construct``): every value is converted to
+    the model's type here, and what does not convert is left out, as unknown. Validating
+    with the schema would import pydantic and build it, the largest start-up cost of a
+    command that otherwise needs neither (the kernel enforces its own ranges anyway).
+    """
     base = sys_root / "class" / "net" / name / "bonding"
     values: dict[str, Any] = {}
     for field_name in BondOptions.model_fields:
         try:
             text = (base / field_name).read_text().strip()
             value = _bond_sysfs_value(field_name, text)
+            if value is not None:
+                values[field_name] = _bond_model_value(field_name, value)
         except (OSError, ValueError):
             continue  # unreadable or unexpected: unknown, like a missing file
-        if value is not None:
-            values[field_name] = value
-    try:
-        return BondOptions.model_validate(values)
-    except ValueError:
-        # A value outside the model's ranges (a newer kernel): keep what validates one by one.
-        good: dict[str, Any] = {}
-        for key, value in values.items():
-            try:
-                BondOptions.model_validate({**good, key: value})
-            except ValueError:
-                continue
-            good[key] = value
-        return BondOptions.model_validate(good)
+    return BondOptions.model_construct(**values)
 
 
 def _bridge_options(data: Any) -> BridgeOptions:
