@@ -75,9 +75,11 @@ class _Planner(L3Planning):
         guests: Iterable[str] = (),
     ) -> None:
         """Record a step; each action is (operation, the operations that undo exactly it)."""
-        acts = tuple(Action(o, tuple(u)) for o, u in actions)
+        acts = tuple([Action(o, tuple(u)) for o, u in actions])
         if acts:
-            self.steps.append(Step(acts, reason, disruptive, tuple(sorted(set(guests)))))
+            self.steps.append(
+                Step(acts, reason, disruptive, tuple(sorted(set(guests))) if guests else ())
+            )
 
     def one(
         self,

@@ -141,6 +141,10 @@ class L3Planning:
         re-added (as ``replace``, with no undo: the address removal's undo restores them)."""
         have = None if want.name in self.deleted else self.have.get(want.name)
         dropped = want.name in self.routes_dropped
+        if not (want.routes or want.gateway or want.gateway6 or dropped) and (
+            have is None or not (have.gateway or have.gateway6)
+        ):
+            return  # nothing routed through this link either way (most links of a big host)
         for gw_want, gw_have, dst in (
             (want.gateway, have.gateway if have else None, "0.0.0.0/0"),
             (want.gateway6, have.gateway6 if have else None, "::/0"),

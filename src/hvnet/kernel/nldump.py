@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import sys
 from collections.abc import Callable
 from ipaddress import ip_address
 from typing import Any
@@ -29,6 +30,7 @@ _IFLA_EXT_MASK, _RTEXT_FILTER_SKIP_STATS = 29, 1 << 3
 _OPERSTATES = ("UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP")
 
 Decoder = Callable[[bytes], Any]
+_ORDER = sys.byteorder  # netlink integers are in host order
 
 
 def _u8(b: bytes) -> int:
@@ -36,11 +38,11 @@ def _u8(b: bytes) -> int:
 
 
 def _u16(b: bytes) -> int:
-    return int(struct.unpack_from("=H", b)[0])
+    return int.from_bytes(b[:2], _ORDER)
 
 
 def _u32(b: bytes) -> int:
-    return int(struct.unpack_from("=I", b)[0])
+    return int.from_bytes(b[:4], _ORDER)
 
 
 def _be16(b: bytes) -> int:
@@ -129,10 +131,12 @@ def _attrs(
     data: bytes, offset: int, table: dict[int, tuple[str, Decoder]], end: int | None = None
 ) -> dict[str, Any]:
     """The attributes of *table* found in ``data[offset:end]``, decoded; others skipped
-    without a copy (a bridge's IFLA_INFO_DATA alone holds about forty)."""
+    without a copy. Stops once all of *table* is found: a bridge's IFLA_INFO_DATA holds about
+    forty attributes and a bridge port's thirty, and the kernel puts the few we read first."""
     out: dict[str, Any] = {}
     unpack = _RTA.unpack_from
     stop = len(data) if end is None else end
+    wanted = len(table)
     while offset + 4 <= stop:
         length, kind = unpack(data, offset)
         if length < 4:
@@ -140,6 +144,8 @@ def _attrs(
         entry = table.get(kind & 0x3FFF)
         if entry is not None:
             out[entry[0]] = entry[1](data[offset + 4 : offset + length])
+            if len(out) == wanted:
+                break
         offset += (length + 3) & ~3
     return out
 
