@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -21,6 +20,8 @@ def write_atomic(target: Path, text: str, backup_suffix: str | None = None) -> N
             os.link(target, backup)
         except OSError:
             backup.write_bytes(target.read_bytes())
+    import tempfile  # here, not at the top: read-only commands never pay for it (and shutil)
+
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -16,12 +16,10 @@ edited rule never serves a stale model. Only the newest few entries are kept.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +28,14 @@ from hvnet import __version__
 if TYPE_CHECKING:
     from hvnet.diagnostics import Diagnostic
     from hvnet.model import Host
+
+try:  # CPython's own SHA-256: hashlib would load OpenSSL's libcrypto on every hit
+    from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+except ImportError:
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:  # pragma: no cover - a Python built without them
+        from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
 KEEP = 8
 _FORMAT = 1
@@ -55,10 +61,10 @@ def _code_fingerprint() -> bytes:
 
 def cache_key(data: bytes) -> str:
     """The entry name for a host file's bytes under the running hvnet."""
-    digest = hashlib.sha256(_code_fingerprint())
+    digest = sha256(_code_fingerprint())
     digest.update(b"\0")
     digest.update(data)
-    return digest.hexdigest()
+    return str(digest.hexdigest())
 
 
 def _trusted(path: Path, want_dir: bool) -> bool:
@@ -99,6 +105,8 @@ def store(data: bytes, cache_dir: Path, host: Host, warnings: list[Diagnostic]) 
         if not _trusted(cache_dir, want_dir=True):
             return
         entry = cache_dir / f"{cache_key(data)}.pickle"
+        import tempfile  # only when storing: a hit never needs it (nor shutil behind it)
+
         fd, tmp = tempfile.mkstemp(prefix=".entry.", dir=cache_dir)
         try:
             with os.fdopen(fd, "wb") as handle:
