@@ -30,13 +30,26 @@ class Status(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AttributeCheck:
-    """One attribute of one link: what the model wants and what the kernel has."""
+    """One attribute of one link: what the model wants and what the kernel has.
+
+    The values are kept as they are and shown as text only when asked (``expected``,
+    ``actual``, :meth:`format`): verifying a large apply makes tens of thousands of checks
+    and reads the text of the failed ones only.
+    """
 
     link: str
     attribute: str
-    expected: str
-    actual: str
+    expected_value: Any
+    actual_value: Any
     status: Status
+
+    @property
+    def expected(self) -> str:
+        return _show(self.expected_value)
+
+    @property
+    def actual(self) -> str:
+        return _show(self.actual_value)
 
     @property
     def ok(self) -> bool:
@@ -67,9 +80,7 @@ class _Checker:
     ) -> None:
         same = (expected == actual) if equal is None else equal
         self.checks.append(
-            AttributeCheck(
-                link, attribute, _show(expected), _show(actual), Status.OK if same else Status.FAIL
-            )
+            AttributeCheck(link, attribute, expected, actual, Status.OK if same else Status.FAIL)
         )
 
 
