@@ -96,3 +96,26 @@ def test_only_the_newest_entries_are_kept(tmp_path: Path) -> None:
     assert len(_entries(cache)) == modelcache.KEEP
     assert modelcache.lookup(b"# 0\n", cache) is None
     assert modelcache.lookup(f"# {modelcache.KEEP + 2}\n".encode(), cache) is not None
+
+
+@pytest.mark.parametrize("example", ["host-a.yaml", "host-b.yaml"])
+def test_pickled_model_is_equal_field_for_field(example: str) -> None:
+    """The model's own pickling (no ``__init__``, no ``dataclasses.fields``) loses nothing,
+    including fields that take no part in equality (origin, a bridge's port names)."""
+    host = load_file(EXAMPLES / example).host
+    assert host is not None
+    again = pickle.loads(pickle.dumps(host, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == host
+    for name, link in host.links.items():
+        copy = again.links[name]
+        assert type(copy) is type(link)
+        assert repr(copy) == repr(link) and copy.origin == link.origin
+        assert getattr(copy, "port_names", None) == getattr(link, "port_names", None)
+    assert again.guests == host.guests and again.networks == host.networks
+
+
+def test_entry_with_other_fields_is_refused() -> None:
+    from hvnet.model import Dns, _rebuild
+
+    with pytest.raises(TypeError, match="2 values for 1 fields"):
+        _rebuild(Dns, ("nameservers",), ((), ()))

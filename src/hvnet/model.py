@@ -21,6 +21,7 @@ from ipaddress import (
     IPv6Interface,
     IPv6Network,
 )
+from itertools import repeat
 
 from hvnet.diagnostics import Path
 from hvnet.options import BondOptions, BridgeOptions
@@ -297,3 +298,40 @@ class Host:
                 state[name] = 2
                 order.append(name)
         return order
+
+
+# -- pickling (the model cache) ---------------------------------------------------------------
+
+_setattr = object.__setattr__
+
+
+def _rebuild(cls: type, names: tuple[str, ...], values: tuple[object, ...]) -> object:
+    """Recreate a frozen slotted model object from its field values, without ``__init__``."""
+    obj: object = object.__new__(cls)
+    if len(names) != len(values):
+        raise TypeError(f"{cls.__name__}: {len(values)} values for {len(names)} fields")
+    # map() runs the stores in C: a Python loop here cost more than the rest of unpickling
+    any(map(_setattr, repeat(obj, len(names)), names, values))
+    return obj
+
+
+def _install_fast_reduce(*classes: type) -> None:
+    """Give each class a ``__reduce__`` that stores (class, field names, values).
+
+    The default for slotted dataclasses calls ``dataclasses.fields()`` for every object
+    when unpickling; a no-op ``hvnet apply`` reads thousands of them from the model cache,
+    and that lookup was most of its cost. Names are stored once per class (pickle memoises
+    the tuple), so an old cache entry cannot be read with a different field order.
+    """
+    for cls in classes:
+        names = tuple(f for f in cls.__dataclass_fields__)  # type: ignore[attr-defined]
+
+        def reduce(self: object, _names: tuple[str, ...] = names) -> tuple[object, ...]:
+            return (_rebuild, (type(self), _names, tuple([getattr(self, n) for n in _names])))
+
+        cls.__reduce__ = reduce  # type: ignore[method-assign, assignment]
+
+
+_install_fast_reduce(
+    Route, Nic, Bond, Vlan, BridgePort, Bridge, GuestNic, Guest, Network, Dns, Host
+)

@@ -38,7 +38,7 @@ except ImportError:
         from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
 KEEP = 8
-_FORMAT = 1
+_FORMAT = 2
 #: modules (relative to the package) whose code decides what a file resolves to
 _DECIDING = ("config.py", "options.py", "model.py", "resolve.py", "loader.py", "yamlsource.py")
 _PACKAGE = Path(__file__).resolve().parent

@@ -84,6 +84,9 @@ def load_ledger(state_dir: Path) -> Ledger:
     )
 
 
+_ROW_ENCODER = json.JSONEncoder(sort_keys=True)
+
+
 def save_ledger(state_dir: Path, ledger: Ledger) -> None:
     """Write the ledger atomically: one line per link, so it stays readable and diffable,
     while the bulk of the work is done by json's C encoder (``indent`` would switch the
@@ -92,10 +95,10 @@ def save_ledger(state_dir: Path, ledger: Ledger) -> None:
     data = ledger.to_json()
     declared = data.pop("declared")
     head = json.dumps(data, sort_keys=True)[:-1]
-    rows = ",\n".join(
-        f"  {json.dumps(name)}: {json.dumps(declared[name], sort_keys=True)}"
-        for name in sorted(declared)
-    )
+    # One encoder for every row: ``json.dumps(..., sort_keys=True)`` builds a new encoder
+    # object per call, which cost more than encoding the row itself (2000 rows at N=1000).
+    encode = _ROW_ENCODER.encode
+    rows = ",\n".join(f"  {encode(name)}: {encode(declared[name])}" for name in sorted(declared))
     text = f'{head}, "declared": {{\n{rows}\n}}}}\n' if rows else f'{head}, "declared": {{}}}}\n'
     write_atomic(ledger_path(state_dir), text)
 

@@ -22,7 +22,6 @@ _HDR = struct.Struct("=IHHII")
 _RTA = struct.Struct("=HH")
 _IFINFO = struct.Struct("=BxHiII")
 _U32 = struct.Struct("=I")
-_S32 = struct.Struct("=i")
 _NLMSG_ERROR, _NLMSG_DONE = 2, 3
 _F_REQUEST_DUMP = 0x1 | 0x300
 RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE = 18, 22, 26
@@ -150,32 +149,57 @@ def _attrs(
     return out
 
 
-def _spans(data: bytes, start: int, end: int) -> dict[int, tuple[int, int]]:
-    """Attribute type → (payload start, payload end) for one small nest, without copying."""
-    out: dict[int, tuple[int, int]] = {}
-    unpack = _RTA.unpack_from
-    offset = start
-    while offset + 4 <= end:
-        length, kind = unpack(data, offset)
+def _nest(h: Any, start: int, end: int) -> dict[int, int]:
+    """Attribute type → position of its header, for one nest of ``h`` (the buffer as uint16;
+    attributes are 4-aligned, so length and type are two indexed loads, no struct call)."""
+    found: dict[int, int] = {}
+    pos = start
+    while pos + 4 <= end:
+        length = h[pos >> 1]
         if length < 4:
             break
-        out[kind & 0x3FFF] = (offset + 4, offset + length)
-        offset += (length + 3) & ~3
+        found[h[(pos >> 1) + 1] & 0x3FFF] = pos
+        pos += (length + 3) & ~3
+    return found
+
+
+def _wanted(
+    data: bytes, h: Any, start: int, end: int, table: dict[int, tuple[str, Decoder]]
+) -> dict[str, Any]:
+    """The attributes of *table* in one nest, decoded; stops once all of them are found
+    (a bridge's IFLA_INFO_DATA holds about forty attributes and a bridge port's thirty, and
+    the kernel puts the few we read first)."""
+    out: dict[str, Any] = {}
+    wanted = len(table)
+    pos = start
+    while pos + 4 <= end:
+        length = h[pos >> 1]
+        if length < 4:
+            break
+        entry = table.get(h[(pos >> 1) + 1] & 0x3FFF)
+        if entry is not None:
+            out[entry[0]] = entry[1](data[pos + 4 : pos + length])
+            if len(out) == wanted:
+                break
+        pos += (length + 3) & ~3
     return out
 
 
-def _linkinfo(data: bytes, start: int, end: int) -> Msg:
-    raw = _spans(data, start, end)
-    kind = _str(data[slice(*raw[1])]) if 1 in raw else ""
-    slave_kind = _str(data[slice(*raw[4])]) if 4 in raw else ""
+def _linkinfo(data: bytes, h: Any, start: int, end: int) -> Msg:
+    raw = _nest(h, start, end)
+    at = raw.get(1)
+    kind = _str(data[at + 4 : at + h[at >> 1]]) if at is not None else ""
+    at = raw.get(4)
+    slave_kind = _str(data[at + 4 : at + h[at >> 1]]) if at is not None else ""
     attrs: dict[str, Any] = {"IFLA_INFO_KIND": kind or None}
-    if 2 in raw and kind in _DATA_TABLES:
-        first, stop = raw[2]
-        attrs["IFLA_INFO_DATA"] = Msg({}, _attrs(data, first, _DATA_TABLES[kind], stop))
-    if 5 in raw and slave_kind in _SLAVE_TABLES:
-        first, stop = raw[5]
-        table = _SLAVE_TABLES[slave_kind]
-        attrs["IFLA_INFO_SLAVE_DATA"] = Msg({}, _attrs(data, first, table, stop))
+    at = raw.get(2)
+    if at is not None and kind in _DATA_TABLES:
+        found = _wanted(data, h, at + 4, at + h[at >> 1], _DATA_TABLES[kind])
+        attrs["IFLA_INFO_DATA"] = Msg({}, found)
+    at = raw.get(5)
+    if at is not None and slave_kind in _SLAVE_TABLES:
+        found = _wanted(data, h, at + 4, at + h[at >> 1], _SLAVE_TABLES[slave_kind])
+        attrs["IFLA_INFO_SLAVE_DATA"] = Msg({}, found)
     return Msg({}, attrs)
 
 
@@ -188,56 +212,72 @@ _INET6_CONF = (("disable_ipv6", 26),)
 
 
 def _conf(
-    data: bytes, span: tuple[int, int], kind: int, table: tuple[tuple[str, int], ...], fmt: Any
+    h: Any, w: Any, family: int, kind: int, table: tuple[tuple[str, int], ...], signed: bool
 ) -> Msg | None:
     """The chosen devconf values from one family's nest (None when the nest lacks them)."""
-    found = _spans(data, *span).get(kind)
-    if found is None:
+    at = _nest(h, family + 4, family + h[family >> 1]).get(kind)
+    if at is None:
         return None
-    first, stop = found
-    count = (stop - first) // 4
-    return Msg({name: fmt(data, first + 4 * i)[0] for name, i in table if i < count}, {})
+    first, count = (at + 4) >> 2, (h[at >> 1] - 4) >> 2
+    values: dict[str, Any] = {}
+    for name, i in table:
+        if i < count:
+            value = w[first + i]
+            values[name] = value - (1 << 32) if signed and value >= 1 << 31 else value
+    return Msg(values, {})
 
 
-def _af_spec(data: bytes, start: int, end: int) -> Msg:
+def _af_spec(h: Any, w: Any, start: int, end: int) -> Msg:
     """IFLA_AF_SPEC shaped like pyroute2's: ``AF_INET[name]`` and
     ``AF_INET6.IFLA_INET6_CONF[name]``."""
-    families = _spans(data, start, end)
+    families = _nest(h, start, end)
     attrs: dict[str, Any] = {}
-    if socket.AF_INET in families:
-        attrs["AF_INET"] = _conf(
-            data, families[socket.AF_INET], _IFLA_INET_CONF, _INET_CONF, _U32.unpack_from
-        )
-    if socket.AF_INET6 in families:
-        conf = _conf(
-            data, families[socket.AF_INET6], _IFLA_INET6_CONF, _INET6_CONF, _S32.unpack_from
-        )
+    at = families.get(socket.AF_INET)
+    if at is not None:
+        attrs["AF_INET"] = _conf(h, w, at, _IFLA_INET_CONF, _INET_CONF, False)
+    at = families.get(socket.AF_INET6)
+    if at is not None:
+        conf = _conf(h, w, at, _IFLA_INET6_CONF, _INET6_CONF, True)
         attrs["AF_INET6"] = Msg({}, {"IFLA_INET6_CONF": conf})
     return Msg({}, attrs)
 
 
 def _link(data: bytes) -> Msg:
-    """One RTM_NEWLINK message: a single pass over its attributes, decoding only those the
-    snapshot reads (a link message carries about forty, over a kilobyte; under emulation
-    every generator step, slice and dictionary per attribute shows at thousands of links)."""
-    _family, _type, index, flags, _change = _IFINFO.unpack_from(data, 16)
-    attrs: dict[str, Any] = {}
-    table = _LINK_ATTRS
-    unpack = _RTA.unpack_from
-    offset, end = 32, len(data)
-    while offset + 4 <= end:
-        length, kind = unpack(data, offset)
+    """One RTM_NEWLINK message on its own (tests, recordings); see :func:`_link_at`."""
+    view = memoryview(data)
+    view = view[: len(view) & ~3]
+    return _link_at(data, view.cast("H"), view.cast("I"), 0, len(view))
+
+
+def _link_at(data: bytes, h: Any, w: Any, start: int, end: int) -> Msg:
+    """One RTM_NEWLINK message at ``data[start:end]``: a single pass over its attributes.
+
+    A link message carries about fifty top-level attributes, over a kilobyte, and the
+    snapshot reads nine of them; under emulation every struct call, slice and tuple per
+    attribute shows at thousands of links. So the walk reads each attribute's length and
+    type as two indexed loads from ``h`` (the buffer viewed as uint16; attributes are
+    4-aligned) and only remembers where the wanted ones are; those are decoded afterwards.
+    """
+    index, flags = w[(start + 20) >> 2], w[(start + 24) >> 2]
+    found: dict[int, int] = {}
+    pos = start + 32
+    while pos + 4 <= end:
+        length = h[pos >> 1]
         if length < 4:
             break
-        kind &= 0x3FFF
-        entry = table.get(kind)
-        if entry is not None:
-            attrs[entry[0]] = entry[1](data[offset + 4 : offset + length])
-        elif kind == 18:
-            attrs["IFLA_LINKINFO"] = _linkinfo(data, offset + 4, offset + length)
-        elif kind == _IFLA_AF_SPEC:
-            attrs["IFLA_AF_SPEC"] = _af_spec(data, offset + 4, offset + length)
-        offset += (length + 3) & ~3
+        found[h[(pos >> 1) + 1] & 0x3FFF] = pos
+        pos += (length + 3) & ~3
+    attrs: dict[str, Any] = {}
+    for kind, (name, decode) in _LINK_ATTRS.items():
+        at = found.get(kind)
+        if at is not None:
+            attrs[name] = decode(data[at + 4 : at + h[at >> 1]])
+    at = found.get(18)
+    if at is not None:
+        attrs["IFLA_LINKINFO"] = _linkinfo(data, h, at + 4, at + h[at >> 1])
+    at = found.get(_IFLA_AF_SPEC)
+    if at is not None:
+        attrs["IFLA_AF_SPEC"] = _af_spec(h, w, at + 4, at + h[at >> 1])
     return Msg({"index": index, "flags": flags}, attrs)
 
 
@@ -271,21 +311,36 @@ def _dump(
 ) -> list[Msg]:
     sock.send(_HDR.pack(_HDR.size + len(body), mtype, _F_REQUEST_DUMP, seq, 0) + body)
     out: list[Msg] = []
-    while True:
-        data = sock.recv(1 << 20)
-        offset = 0
-        while offset < len(data):
-            length, kind, _flags, got_seq, _pid = _HDR.unpack_from(data, offset)
-            message = data[offset : offset + length]
-            offset += (length + 3) & ~3
-            if got_seq != seq:
-                continue
-            if kind == _NLMSG_DONE:
-                return out
-            if kind == _NLMSG_ERROR:
-                (code,) = struct.unpack_from("=i", message, 16)
-                raise OSError(-code, f"netlink dump {mtype} failed")
-            out.append(parse(message))
+    while not decode_buffer(sock.recv(1 << 20), mtype, parse, seq, out):
+        pass
+    return out
+
+
+def decode_buffer(
+    data: bytes, mtype: int, parse: Callable[[bytes], Msg], seq: int, out: list[Msg]
+) -> bool:
+    """Decode one ``recv`` worth of dump messages into ``out``; True once the dump is done."""
+    offset = 0
+    if mtype == RTM_GETLINK:  # views of the whole buffer, made once per recv
+        view = memoryview(data)
+        view = view[: len(view) & ~3]
+        h, w = view.cast("H"), view.cast("I")
+    while offset < len(data):
+        length, kind, _flags, got_seq, _pid = _HDR.unpack_from(data, offset)
+        here = offset
+        offset += (length + 3) & ~3
+        if got_seq != seq:
+            continue
+        if kind == _NLMSG_DONE:
+            return True
+        if kind == _NLMSG_ERROR:
+            (code,) = struct.unpack_from("=i", data, here + 16)
+            raise OSError(-code, f"netlink dump {mtype} failed")
+        if mtype == RTM_GETLINK:
+            out.append(_link_at(data, h, w, here, min(here + length, len(view))))
+        else:
+            out.append(parse(data[here : here + length]))
+    return False
 
 
 def dump_all() -> tuple[list[Msg], list[Msg], list[Msg]]:
