@@ -77,8 +77,21 @@ def status(
 
     if config_file:
         config_file = _resolve(config_file)
+    state = _state(state_dir, no_state, root, "status.json")
+    from hvnet.status.fastjson import available
+
+    if fmt == "json" and root is None and config_file is None and available():
+        from hvnet.status.fastjson import live_json  # the same text, without document objects
+
+        try:
+            text = live_json(state.file, 2 if sys.stdout.isatty() else None)
+        except StatusError as exc:
+            click.echo(f"hvnet: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        click.echo(text, nl=False)
+        return
     try:
-        doc = judged_document(root, config_file, _state(state_dir, no_state, root, "status.json"))
+        doc = judged_document(root, config_file, state)
     except StatusError as exc:
         click.echo(f"hvnet: {exc}", err=True)
         sys.exit(exc.exit_code)

@@ -10,9 +10,11 @@ types and the bonding parser, not the sysfs walker (and its pathlib), and every
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # not typing's: importing typing costs more than most commands
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from hvnet.kernel.procfs import parse_bonding, parse_vlan_config, parse_vlan_dev
     from hvnet.kernel.sysfs import read_tree
 

@@ -15,9 +15,11 @@ frozen instance must be treated as read-only by callers.
 
 from __future__ import annotations
 
-from typing import Any
-
 from hvnet.kernel.record import Record, asdict, field
+
+TYPE_CHECKING = False  # not typing's: importing typing costs more than this command
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Bonding mode names as the kernel spells them in sysfs/netlink, by mode number.
 BOND_MODE_NAMES: tuple[str, ...] = (

@@ -12,9 +12,6 @@ optional, unknown lines go to ``extra``, and no input raises.  Format source:
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from hvnet.kernel.facts import (
     AggregatorInfo,
     BondProcInfo,
@@ -24,6 +21,10 @@ from hvnet.kernel.facts import (
     VlanProcDev,
     VlanProcEntry,
 )
+
+TYPE_CHECKING = False  # not typing's: importing typing costs more than this command
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "attr_bool",
@@ -56,25 +57,101 @@ _KERNEL_MODE_NAMES = frozenset(name for _, name in _MODE_TEXTS)
 # Sentinels older kernels printed for an unknown speed (SPEED_UNKNOWN as u16/u32/int).
 _UNKNOWN_SPEEDS = frozenset({-1, 0xFFFF, 0xFFFFFFFF})
 
-_FOM_RE = re.compile(r"^(?P<mode>.*?)\s*\(fail_over_mac\s+(?P<fom>[^)]*)\)\s*$")
-_PRIMARY_RE = re.compile(r"^(?P<name>.*?)\s*\(primary_reselect\s+(?P<sel>[^)]*)\)\s*$")
-_HASH_RE = re.compile(r"^(?P<name>\S+)\s*\((?P<num>-?\d+)\)\s*$")
-_NO_AGG_RE = re.compile(r"^bond\s+(?P<bond>\S+)\s+has no active aggregator\s*$", re.IGNORECASE)
-_DETAILS_RE = re.compile(r"^details\s+(?P<who>actor|partner)\s+lacp\s+pdu\s*:?\s*$", re.IGNORECASE)
-_INT_RE = re.compile(r"^[-+]?\d+")
+# The bonding file's line shapes are matched with string methods, not ``re``: importing
+# ``re`` (and enum, functools, collections with it) costs ``hvnet status`` on a host with
+# a bond more than parsing the file, under the lab's emulation. The comments give the
+# regular expression each matcher implements (tests/kernel/test_procfs.py checks them).
 
 
 def _int(text: str | None) -> int | None:
-    """Leading integer of ``text`` (``"1000 Mbps"`` -> 1000), else ``None``."""
+    """Leading integer of ``text`` (``"1000 Mbps"`` -> 1000), else ``None``.
+
+    ``^[-+]?\\d+`` on the stripped text (``\\d``: any Unicode decimal digit, as int() reads).
+    """
     if text is None:
         return None
-    m = _INT_RE.match(text.strip())
-    if m is None:
+    text = text.strip()
+    start = 1 if text[:1] in ("-", "+") else 0
+    end = start
+    while end < len(text) and text[end].isdecimal():
+        end += 1
+    if end == start:
         return None
     try:
-        return int(m.group(0))
+        return int(text[:end])
     except ValueError:  # more digits than int() accepts (sys.int_info limit)
         return None
+
+
+def _paren_suffix(value: str, word: str) -> tuple[str, str] | None:
+    """``NAME (WORD SETTING)`` → (NAME, SETTING), else None.
+
+    ``^(?P<name>.*?)\\s*\\(WORD\\s+(?P<setting>[^)]*)\\)\\s*$``, setting stripped: e.g.
+    ``fault-tolerance (active-backup) (fail_over_mac none)``.
+    """
+    text = value.rstrip()
+    if not text.endswith(")"):
+        return None
+    inner = text[:-1]
+    opening = "(" + word
+    at = inner.find(opening)
+    while at >= 0:
+        rest = inner[at + len(opening) :]
+        if rest[:1].isspace() and ")" not in rest:
+            return value[:at].rstrip(), rest.strip()
+        at = inner.find(opening, at + 1)
+    return None
+
+
+def _hash_policy(value: str) -> tuple[str, str] | None:
+    """``layer2+3 (2)`` → (name, number): ``^(?P<name>\\S+)\\s*\\((?P<num>-?\\d+)\\)\\s*$``."""
+    text = value.rstrip()
+    if not text.endswith(")"):
+        return None
+    opening = text.rfind("(")
+    if opening < 0:
+        return None
+    num = text[opening + 1 : -1]
+    digits = num[1:] if num.startswith("-") else num
+    name = text[:opening].rstrip()
+    if not digits.isdecimal() or not name or any(c.isspace() for c in name):
+        return None
+    return name, num
+
+
+_NO_AGGREGATOR = "has no active aggregator"
+
+
+def _no_aggregator(line: str) -> bool:
+    """``^bond\\s+\\S+\\s+has no active aggregator\\s*$``, ignoring case."""
+    text = line.rstrip()
+    low = text.lower()
+    if not low.startswith("bond") or not low.endswith(_NO_AGGREGATOR):
+        return False
+    middle = text[4 : len(text) - len(_NO_AGGREGATOR)]
+    bond = middle.strip()
+    return (
+        middle[:1].isspace()
+        and middle[-1:].isspace()
+        and bool(bond)
+        and not any(c.isspace() for c in bond)
+    )
+
+
+def _details(line: str) -> str | None:
+    """``^details\\s+(actor|partner)\\s+lacp\\s+pdu\\s*:?\\s*$`` ignoring case → who."""
+    text = line.rstrip()
+    if text.endswith(":"):
+        text = text[:-1]
+    parts = text.lower().split()
+    if (
+        len(parts) == 4
+        and parts[0] == "details"
+        and parts[1] in ("actor", "partner")
+        and parts[2:] == ["lacp", "pdu"]
+    ):
+        return parts[1]
+    return None
 
 
 def _hex(text: str | None) -> int | None:
@@ -171,9 +248,9 @@ class _Slave:
 
     def feed(self, key: str, value: str, raw: str) -> None:
         low = key.lower()
-        m = _DETAILS_RE.match(raw.strip())
-        if m is not None:
-            self.pdu = m.group("who").lower()
+        who = _details(raw.strip())
+        if who is not None:
+            self.pdu = who
             self.pdus.setdefault(self.pdu, {})
             self.pdu_extra.setdefault(self.pdu, {})
             return
@@ -242,22 +319,22 @@ def _feed_master(
     if low == "ethernet channel bonding driver":
         fields["driver_version"] = value or None
     elif low == "bonding mode":
-        m = _FOM_RE.match(value)
-        text = m.group("mode") if m else value
+        fom = _paren_suffix(value, "fail_over_mac")
+        text = fom[0] if fom else value
         fields["mode_text"] = text or None
         fields["mode"] = bond_mode_from_text(text)
-        if m:
-            fields["fail_over_mac"] = m.group("fom").strip() or None
+        if fom:
+            fields["fail_over_mac"] = fom[1] or None
     elif low == "transmit hash policy":
-        m = _HASH_RE.match(value)
-        fields["xmit_hash_policy"] = (m.group("name") if m else value) or None
-        fields["xmit_hash_policy_id"] = _int(m.group("num")) if m else None
+        policy = _hash_policy(value)
+        fields["xmit_hash_policy"] = (policy[0] if policy else value) or None
+        fields["xmit_hash_policy_id"] = _int(policy[1]) if policy else None
     elif low == "primary slave":
-        m = _PRIMARY_RE.match(value)
-        name = m.group("name") if m else value
+        primary = _paren_suffix(value, "primary_reselect")
+        name = primary[0] if primary else value
         fields["primary_slave"] = None if name in ("", "None") else name
-        if m:
-            fields["primary_reselect"] = m.group("sel").strip() or None
+        if primary:
+            fields["primary_reselect"] = primary[1] or None
     elif low == "currently active slave":
         fields["active_slave"] = None if value in ("", "None") else value
     elif low == "mii status":
@@ -311,8 +388,7 @@ def parse_bonding(text: str) -> BondProcInfo:
             key, value = kv if kv is not None else (line, "")
             slaves[-1].feed(key, value, raw)
             continue
-        m = _NO_AGG_RE.match(line)
-        if m is not None:
+        if _no_aggregator(line):
             fields["has_active_aggregator"] = False
         elif line.lower() == "802.3ad info":
             continue
@@ -358,7 +434,7 @@ def parse_vlan_name_type(text: str) -> str | None:
     return None
 
 
-_VLAN_HEAD_RE = re.compile(
+_VLAN_HEAD = (
     r"^(?P<name>\S+)\s+VID:\s*(?P<vid>-?\d+)\s+REORDER_HDR:\s*(?P<reorder>-?\d+)"
     r"(?:\s+dev->priv_flags:\s*(?P<flags>[0-9a-fA-F]+))?"
 )
@@ -369,17 +445,21 @@ _VLAN_COUNTERS = {
     "total frames transmitted": "tx_frames",
     "total bytes transmitted": "tx_bytes",
 }
-_MAP_RE = re.compile(r"(\d+):(\d+)")
-_COUNTER_RE = re.compile(r"^(?P<label>.*?)\s+(?P<num>\d+)\s*$")
+_MAP = r"(\d+):(\d+)"
+_COUNTER = r"^(?P<label>.*?)\s+(?P<num>\d+)\s*$"
 
 
 def _qos_map(text: str) -> dict[int, int]:
-    pairs = ((_int(a), _int(b)) for a, b in _MAP_RE.findall(text))
+    import re  # /proc/net/vlan is read only from recorded trees: no cost for live status
+
+    pairs = ((_int(a), _int(b)) for a, b in re.findall(_MAP, text))
     return {a: b for a, b in pairs if a is not None and b is not None}
 
 
 def parse_vlan_dev(text: str) -> VlanProcDev:
     """Parse ``/proc/net/vlan/DEV`` (header, counters, Device, QoS maps); never raises."""
+    import re
+
     fields: dict[str, Any] = {}
     extra: dict[str, str] = {}
     ingress: dict[int, int] = {}
@@ -388,7 +468,7 @@ def parse_vlan_dev(text: str) -> VlanProcDev:
         line = raw.strip()
         if not line:
             continue
-        head = _VLAN_HEAD_RE.match(line)
+        head = re.match(_VLAN_HEAD, line)
         if head is not None and "name" not in fields:
             fields["name"] = head.group("name")
             fields["vid"] = _int(head.group("vid"))
@@ -406,7 +486,7 @@ def parse_vlan_dev(text: str) -> VlanProcDev:
         if low.startswith("device:"):
             fields["parent"] = line.partition(":")[2].strip() or None
             continue
-        m = _COUNTER_RE.match(line)
+        m = re.match(_COUNTER, line)
         if m is not None and m.group("label").lower() in _VLAN_COUNTERS:
             fields[_VLAN_COUNTERS[m.group("label").lower()]] = _int(m.group("num"))
             continue

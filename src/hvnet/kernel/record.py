@@ -16,9 +16,20 @@ constructor calls are checked field by field exactly as before.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar, dataclass_transform
+# typing is not imported at run time: it pulls in re, functools, contextlib and collections,
+# which cost ``hvnet status`` more under emulation than reading a thousand links.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, TypeVar, dataclass_transform
 
-_T = TypeVar("_T", bound="Record")
+    _T = TypeVar("_T", bound="Record")
+else:
+
+    def dataclass_transform(**_kwargs: object) -> object:
+        """Run-time stand-in: the decorator only informs type checkers."""
+        return lambda cls: cls
+
+
 _setter = object.__setattr__
 
 
@@ -84,8 +95,64 @@ class RecordMeta(type):
         ns["_record_defaults"] = defaults
         cls = super().__new__(mcs, name, bases, ns, **kw)
         if ns["__fields__"] or "__init__" not in ns:
-            cls.__init__ = _make_init(name, ns["__fields__"], defaults)  # type: ignore[misc]
+            cls.__init__ = _first_init(cls, name, ns["__fields__"], defaults)  # type: ignore[misc]
         return cls
+
+
+#: Instances built through the generic ``__init__`` before a class gets a generated one.
+COMPILE_AFTER = 16
+
+
+def _first_init(cls: type, name: str, names: tuple[str, ...], defaults: dict[str, Any]) -> Any:
+    """An ``__init__`` that stores fields generically until the class is used often.
+
+    Compiling a generated ``__init__`` (plain stores, the fastest per instance) costs about
+    as much as building a thousand instances generically, and a command builds most of its
+    record classes only a few times (``status --json`` on a host with a bond builds a dozen
+    bond and slave objects, one or two of each class): so a class gets its generated
+    ``__init__`` at its :data:`COMPILE_AFTER`-th instance, never before.
+    """
+    calls = 0
+    count = len(names)
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls >= COMPILE_AFTER:
+            init = _make_init(name, names, defaults)
+            type.__setattr__(cls, "__init__", init)
+            init(self, *args, **kwargs)
+            return
+        if len(args) > count:
+            raise TypeError(
+                f"{name}.__init__() takes {count + 1} positional arguments "
+                f"but {len(args) + 1} were given"
+            )
+        for field_name, value in zip(names, args, strict=False):
+            if field_name in kwargs:
+                raise TypeError(f"{name}.__init__() got multiple values for argument "
+                                f"'{field_name}'")  # fmt: skip
+            _setter(self, field_name, value)
+        used = 0
+        for field_name in names[len(args) :]:
+            if field_name in kwargs:
+                value = kwargs[field_name]
+                used += 1
+            elif field_name in defaults:
+                value = defaults[field_name]
+                if isinstance(value, _Factory):
+                    value = value.make()
+            else:
+                raise TypeError(
+                    f"{name}.__init__() missing 1 required positional argument: '{field_name}'"
+                )
+            _setter(self, field_name, value)
+        if used != len(kwargs):
+            unknown = sorted(set(kwargs) - set(names))
+            raise TypeError(f"{name}.__init__() got an unexpected keyword argument '{unknown[0]}'")
+
+    __init__.__qualname__ = f"{name}.__init__"
+    return __init__
 
 
 class Record(metaclass=RecordMeta):

@@ -15,9 +15,9 @@ Nothing heavy is imported at package import time (``hvnet --version`` stays fast
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from hvnet.kernel.record import Record
+
+TYPE_CHECKING = False  # not typing's: importing typing costs more than this command
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from hvnet.kernel.facts import BondFacts, BridgeFacts, KernelFacts, LinkFacts, VlanFacts
 from hvnet.kernel.record import Record, field
@@ -43,7 +41,10 @@ from hvnet.status.doc import (
 )
 from hvnet.status.guests import config_mac_index, is_guest_port, name_guest_port
 
+TYPE_CHECKING = False  # not typing's: importing typing costs more than this command
+
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
     from pathlib import Path
 

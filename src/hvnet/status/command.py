@@ -56,6 +56,12 @@ def parse(argv: list[str]) -> tuple[str, str | None, str | None, bool] | None:
     return fmt, values.get("--root"), values.get("--state-dir"), no_state
 
 
+def _fast_json() -> bool:
+    from hvnet.status.fastjson import available
+
+    return available()
+
+
 def run(argv: list[str]) -> int | None:
     """Run ``hvnet status ARGV`` if this fast path handles it; None: use the full CLI."""
     parsed = parse(argv)
@@ -72,19 +78,25 @@ def run(argv: list[str]) -> int | None:
         from pathlib import Path
 
         state = Path(state_dir or _DEFAULT_STATE_DIR) / "status.json"
+    indent = 2 if fmt == "json" and sys.stdout.isatty() else None
     try:
-        doc = judged_document(root, None, StateOptions(state))
+        if fmt == "json" and root is None and _fast_json():  # straight from the dump
+            from hvnet.status.fastjson import live_json
+
+            text = live_json(state, indent)
+        else:
+            doc = judged_document(root, None, StateOptions(state))
+            if fmt == "json":
+                from hvnet.status.present import render_json
+
+                text = render_json(doc, indent)
+            else:
+                from hvnet.status.prometheus import render_prometheus
+
+                text = render_prometheus(doc)
     except StatusError as exc:
         sys.stderr.write(f"hvnet: {exc}\n")
         return exc.exit_code
-    if fmt == "json":
-        from hvnet.status.present import render_json
-
-        text = render_json(doc, 2 if sys.stdout.isatty() else None)
-    else:
-        from hvnet.status.prometheus import render_prometheus
-
-        text = render_prometheus(doc)
     try:
         sys.stdout.write(text)
         sys.stdout.flush()

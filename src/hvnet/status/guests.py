@@ -18,15 +18,39 @@ fast on a host with thousands of links.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterable, Mapping
 
 from hvnet.status.doc import GuestRef
 
-GUEST_PORT_RE = re.compile(
-    r"^(vnet\d+|macvtap\d+|vif\d+\.\d+(-emu)?|tap[\w.-]*|fwpr\d+p\d+|veth\d+i\d+)$"
-)
-_XEN_VIF_RE = re.compile(r"^vif(\d+)\.\d+(-emu)?$")
+TYPE_CHECKING = False  # not typing's: importing typing costs more than this command
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
+
+#: The guest port names (libvirt vnetN/macvtapN, Xen vifD.N, tap*, Proxmox fwpr/veth).
+GUEST_PORT_PATTERN = r"^(vnet\d+|macvtap\d+|vif\d+\.\d+(-emu)?|tap[\w.-]*|fwpr\d+p\d+|veth\d+i\d+)$"
+_XEN_VIF_PATTERN = r"^vif(\d+)\.\d+(-emu)?$"
+#: Every guest port name starts with one of these; others need no regular expression
+#: (``re`` is imported only when a name could be a guest's).
+_GUEST_PREFIXES = ("vnet", "macvtap", "vif", "tap", "fwpr", "veth")
+_compiled: dict[str, Any] = {}
+
+
+def _regex(pattern: str) -> Any:
+    found = _compiled.get(pattern)
+    if found is None:
+        import re
+
+        found = _compiled[pattern] = re.compile(pattern)
+    return found
+
+
+def __getattr__(name: str) -> Any:
+    """``GUEST_PORT_RE``, compiled on first use."""
+    if name == "GUEST_PORT_RE":
+        return _regex(GUEST_PORT_PATTERN)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: Runtime XML directories of libvirt's QEMU/KVM and libxl (Xen) drivers.
 LIBVIRT_RUN_DIRS = ("run/libvirt/qemu", "run/libvirt/libxl")
 _MAX_XML_BYTES = 4 * 1024 * 1024
@@ -34,7 +58,9 @@ _MAX_XML_BYTES = 4 * 1024 * 1024
 
 def is_guest_port(name: str, kind: str | None) -> bool:
     """Whether a bridge port is a guest's virtual NIC (never configuration)."""
-    return kind == "tun" or bool(GUEST_PORT_RE.match(name))
+    if kind == "tun":
+        return True
+    return name.startswith(_GUEST_PREFIXES) and bool(_regex(GUEST_PORT_PATTERN).match(name))
 
 
 def parse_libvirt_xml(text: str) -> dict[str, str]:
@@ -113,7 +139,7 @@ def name_guest_port(
     config_macs: Mapping[str, str],
 ) -> GuestRef:
     """Say whose port this is, and how we know (``source``)."""
-    xen = _XEN_VIF_RE.match(port)
+    xen = _regex(_XEN_VIF_PATTERN).match(port) if port.startswith("vif") else None
     domain_id = int(xen.group(1)) if xen else None
     if port in libvirt:
         return GuestRef(libvirt[port], "libvirt", domain_id)

@@ -17,14 +17,10 @@ Flapping needs memory: :func:`evaluate` takes the previous run's link failure co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TypeVar
-
 from hvnet.kernel.record import Record, field, replace
 from hvnet.status.doc import (
     HEALTHY,
     BondStatus,
-    BridgePortStatus,
     BridgeStatus,
     Finding,
     Health,
@@ -34,6 +30,14 @@ from hvnet.status.doc import (
     VlanStatus,
     worst,
 )
+
+TYPE_CHECKING = False  # not typing's: importing typing costs more than this command
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import TypeVar
+
+    _T = TypeVar("_T")
+
 
 OK, UNKNOWN, WARNING, CRITICAL = Level.OK, Level.UNKNOWN, Level.WARNING, Level.CRITICAL
 #: Modes where a primary slave means something to the kernel.
@@ -266,79 +270,116 @@ def judge_bond(b: BondStatus, previous: PreviousRun | None = None) -> Health:
 
 
 def judge_vlan(v: VlanStatus, link_names: Mapping[str, LinkStatus]) -> Health:
-    findings: list[Finding] = []
-    if v.parent is None:
-        findings.append(
-            Finding("vlan-parent-unknown", UNKNOWN, v.name, f"parent of {v.name} is unknown")
+    parent = link_names.get(v.parent) if v.parent is not None else None
+    return Health.of(
+        vlan_findings(
+            v.name,
+            v.parent,
+            bool(link_names) and v.parent not in link_names,
+            v.parent_operstate,
+            v.mtu,
+            parent.mtu if parent is not None else None,
         )
-    elif link_names and v.parent not in link_names:
+    )
+
+
+def vlan_findings(
+    name: str,
+    parent: str | None,
+    parent_missing: bool,
+    parent_operstate: str | None,
+    mtu: int | None,
+    parent_mtu: int | None,
+) -> list[Finding]:
+    """The VLAN rules over plain values (``parent_missing``: the link list lacks it).
+
+    Plain values rather than a :class:`VlanStatus` so that the fast JSON path
+    (:mod:`hvnet.status.fastjson`) applies the very same rules without building
+    document objects for thousands of VLANs.
+    """
+    findings: list[Finding] = []
+    if parent is None:
+        findings.append(
+            Finding("vlan-parent-unknown", UNKNOWN, name, f"parent of {name} is unknown")
+        )
+    elif parent_missing:
         findings.append(
             Finding(
-                "vlan-parent-missing",
-                CRITICAL,
-                v.name,
-                f"{v.name}: parent {v.parent} does not exist",
+                "vlan-parent-missing", CRITICAL, name, f"{name}: parent {parent} does not exist"
             )
         )
-    elif v.parent_operstate is None:
+    elif parent_operstate is None:
         findings.append(
             Finding(
                 "vlan-parent-unknown",
                 UNKNOWN,
-                v.name,
-                f"state of {v.name}'s parent {v.parent} is unknown",
+                name,
+                f"state of {name}'s parent {parent} is unknown",
             )
         )
-    elif v.parent_operstate in DOWN_STATES:
+    elif parent_operstate in DOWN_STATES:
         findings.append(
             Finding(
-                "vlan-parent-down",
-                CRITICAL,
-                v.name,
-                f"{v.name}: parent {v.parent} is {v.parent_operstate}",
+                "vlan-parent-down", CRITICAL, name, f"{name}: parent {parent} is {parent_operstate}"
             )
         )
-    if v.parent is not None:
-        parent = link_names.get(v.parent)
-        if (
-            parent is not None
-            and parent.mtu is not None
-            and v.mtu is not None
-            and (v.mtu > parent.mtu)
-        ):
-            findings.append(
-                Finding(
-                    "mtu-mismatch",
-                    WARNING,
-                    v.name,
-                    f"{v.name} has mtu {v.mtu}, above its parent {v.parent}'s {parent.mtu}",
-                )
+    if parent is not None and parent_mtu is not None and mtu is not None and mtu > parent_mtu:
+        findings.append(
+            Finding(
+                "mtu-mismatch",
+                WARNING,
+                name,
+                f"{name} has mtu {mtu}, above its parent {parent}'s {parent_mtu}",
             )
-    return Health.of(findings)
+        )
+    return findings
 
 
-def _forwards(p: BridgePortStatus) -> bool | None:
+#: What the bridge rules read of a port: name, role, STP state, operstate, MTU.
+PortView = tuple[str, str, str | None, str | None, int | None]
+
+
+def _forwards(port: PortView) -> bool | None:
     """Whether a port passes frames: its STP state, else its operstate; None if unknown."""
-    if p.stp_state is not None:
-        return p.stp_state in FORWARDING_STATES
-    return None if p.operstate is None else p.operstate not in DOWN_STATES
+    if port[2] is not None:
+        return port[2] in FORWARDING_STATES
+    return None if port[3] is None else port[3] not in DOWN_STATES
 
 
 def judge_bridge(br: BridgeStatus) -> Health:
+    ports = [(p.name, p.role, p.stp_state, p.operstate, p.mtu) for p in br.ports]
+    return Health.of(bridge_findings(br.name, ports, br.ports_known, br.configured_ports, br.mtu))
+
+
+def bridge_findings(
+    name: str,
+    ports: list[PortView],
+    ports_known: bool,
+    configured_ports: tuple[str, ...] | None,
+    mtu: int | None,
+) -> list[Finding]:
+    """The bridge rules over plain values (see :func:`vlan_findings` for why)."""
+    if len(ports) == 1:  # the usual bridge: one uplink; healthy when it forwards, MTU fits
+        _, role, state, operstate, port_mtu = ports[0]
+        forwards = state in FORWARDING_STATES if state is not None else None
+        if state is None and operstate is not None:
+            forwards = operstate not in DOWN_STATES
+        if role == "uplink" and forwards and (port_mtu is None or mtu is None or port_mtu >= mtu):
+            return []
     findings: list[Finding] = []
-    uplinks = [p for p in br.ports if p.role == "uplink"]
+    uplinks = [p for p in ports if p[1] == "uplink"]
     if not uplinks:
-        if not br.ports_known:
+        if not ports_known:
             findings.append(
-                Finding("bridge-ports-unknown", UNKNOWN, br.name, f"ports of {br.name} are unknown")
+                Finding("bridge-ports-unknown", UNKNOWN, name, f"ports of {name} are unknown")
             )
-        elif br.configured_ports != ():  # a config saying "no ports" means host-only
+        elif configured_ports != ():  # a config saying "no ports" means host-only
             findings.append(
                 Finding(
                     "bridge-no-uplink",
                     WARNING,
-                    br.name,
-                    f"{br.name} has no uplink: guests reach only each other",
+                    name,
+                    f"{name} has no uplink: guests reach only each other",
                 )
             )
     else:
@@ -349,9 +390,9 @@ def judge_bridge(br: BridgeStatus) -> Health:
                     Finding(
                         "bridge-uplink-down",
                         CRITICAL,
-                        br.name,
-                        f"{br.name}: no uplink forwards ("
-                        + ", ".join(f"{p.name} {p.stp_state or p.operstate}" for p in uplinks)
+                        name,
+                        f"{name}: no uplink forwards ("
+                        + ", ".join(f"{p[0]} {p[2] or p[3]}" for p in uplinks)
                         + ")",
                     )
                 )
@@ -360,31 +401,30 @@ def judge_bridge(br: BridgeStatus) -> Health:
                     Finding(
                         "bridge-ports-unknown",
                         UNKNOWN,
-                        br.name,
-                        f"state of {br.name}'s uplinks is unknown",
+                        name,
+                        f"state of {name}'s uplinks is unknown",
                     )
                 )
-    mtus = {p.mtu for p in br.ports if p.mtu is not None}
+    mtus = {p[4] for p in ports if p[4] is not None}
     if len(mtus) > 1:
         low = min(mtus)
-        names = ", ".join(f"{p.name} {p.mtu}" for p in br.ports if p.mtu is not None)
+        names = ", ".join(f"{p[0]} {p[4]}" for p in ports if p[4] is not None)
         findings.append(
             Finding(
                 "mtu-mismatch",
                 WARNING,
-                br.name,
-                f"{br.name}: ports differ in MTU ({names}); frames above "
+                name,
+                f"{name}: ports differ in MTU ({names}); frames above "
                 f"{low} are dropped on the smaller ports",
             )
         )
-    elif mtus and br.mtu is not None and min(mtus) < br.mtu:
-        findings += _mtu_findings(br.name, ((p.name, p.mtu) for p in br.ports), br.mtu, "port")
-    return Health.of(findings)
+    elif mtus and mtu is not None and min(mtus) < mtu:
+        findings += _mtu_findings(name, ((p[0], p[4]) for p in ports), mtu, "port")
+    return findings
 
 
 # --- the whole document -----------------------------------------------------------------
 
-_T = TypeVar("_T")
 _SLOTS: dict[type, tuple[str, ...]] = {}
 
 

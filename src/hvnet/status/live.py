@@ -17,7 +17,6 @@ hosts and support bundles; the lab checks that both readers agree on a real kern
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from hvnet.kernel.facts import (
     BondFacts,
@@ -31,14 +30,11 @@ from hvnet.kernel.facts import (
 from hvnet.status.collect import VlanExtra
 from hvnet.status.doc import VlanFlags
 from hvnet.status.rtnl import RawLink, dump_links
+from hvnet.status.sysread import nic_speed, read_small
 
-
-def _read_small(path: str) -> str | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(65536).decode("utf-8", errors="replace")
-    except OSError:
-        return None
+TYPE_CHECKING = False  # not typing's: importing typing costs more than this command
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _proc_bonds(proc: str, problems: list[str]) -> dict[str, Any]:
@@ -51,26 +47,12 @@ def _proc_bonds(proc: str, problems: list[str]) -> dict[str, Any]:
     if names:  # the parser (and its regular expressions) only when there are bonds
         from hvnet.kernel.procfs import parse_bonding
     for name in names:
-        text = _read_small(os.path.join(directory, name))
+        text = read_small(os.path.join(directory, name))
         if text is None:
             problems.append(f"{directory}/{name}: unreadable")
         else:
             out[name] = parse_bonding(text)
     return out
-
-
-def _speed(sys_net: str, name: str) -> tuple[int | None, str | None]:
-    """Speed and duplex of a NIC (netlink has no ethtool data); unknown → None."""
-    speed_text = _read_small(os.path.join(sys_net, name, "speed"))
-    duplex = (_read_small(os.path.join(sys_net, name, "duplex")) or "").strip()
-    try:
-        speed: int | None = int(speed_text) if speed_text is not None else None
-    except ValueError:
-        speed = None
-    return (
-        speed if speed is not None and speed >= 0 else None,
-        duplex if duplex in ("full", "half") else None,
-    )
 
 
 def assemble(
@@ -95,7 +77,7 @@ def assemble(
     for r in raws:
         speed = duplex = None
         if r.kind in (None, "veth") and r.name != "lo" and r.slave_kind != "bridge":
-            speed, duplex = _speed(sys_net, r.name)
+            speed, duplex = nic_speed(sys_net, r.name)
         links[r.name] = LinkFacts(
             name=r.name,
             **r.link,
