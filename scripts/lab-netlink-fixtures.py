@@ -10,7 +10,9 @@ bridge whose only uplink is down, an MTU mismatch, an admin-down link).
 
 Each case directory holds ``links.bin`` (the dump exactly as received: a 4-byte length,
 then that many bytes, per ``recv``, in the request of :func:`hvnet.status.rtnl.
-dump_request`), ``proc/net/bonding/*`` captured in the same moment, ``setup.sh`` and
+dump_request`), ``snapshot.bin`` (the three dumps an apply snapshot is read from,
+:data:`hvnet.kernel.nlrequests.SNAPSHOT_DUMPS`: per ``recv`` the dump's number 1-3, a
+length, the bytes), ``proc/net/bonding/*`` captured in the same moment, ``setup.sh`` and
 ``uname-r``. Usage: ``python scripts/lab-netlink-fixtures.py [--out DIR] [CASE ...]``.
 """
 
@@ -103,6 +105,9 @@ ip link set brmtu up
 ip link add link d3 name d3.5 mtu 9000 type vlan id 5
 ip link add brhost type bridge
 ip link set brhost up
+ip addr add 192.0.2.1/24 dev brhost
+ip -6 addr add 2001:db8::1/64 dev brhost
+ip route add 198.51.100.0/24 via 192.0.2.254 metric 5
 ip link add name näme0 type dummy
 ip link add name 'q"x\\y' type dummy
 """
@@ -133,6 +138,20 @@ while not done:
 with open(os.path.join(out, "links.bin"), "wb") as fh:
     for data in chunks:
         fh.write(struct.pack("=I", len(data)) + data)
+# The three dumps an apply snapshot is read from, each buffer prefixed by (dump, length).
+from hvnet.kernel.nlrequests import SNAPSHOT_DUMPS, dump_request
+with open(os.path.join(out, "snapshot.bin"), "wb") as fh:
+    for seq, (mtype, body) in enumerate(SNAPSHOT_DUMPS, 1):
+        sock.send(dump_request(mtype, body, 100 + seq))
+        done = False
+        while not done:
+            data = sock.recv(1 << 20)
+            fh.write(struct.pack("=II", seq, len(data)) + data)
+            pos = 0
+            while pos + 16 <= len(data):
+                length, mtype2 = struct.unpack_from("=IH", data, pos)
+                done = done or mtype2 in (2, 3)
+                pos += (length + 3) & ~3
 if os.path.isdir("/proc/net/bonding"):
     dest = os.path.join(out, "proc", "net", "bonding")
     os.makedirs(dest, exist_ok=True)

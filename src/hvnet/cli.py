@@ -65,28 +65,35 @@ def load_host(file: str, cache_dir: Path | None = None) -> Host:
     """The validated model of *file* for commands that act on it (apply, plan); exits 2 on
     errors. With *cache_dir*, a file validated before (same bytes, same hvnet) is not parsed
     and validated again (see :mod:`hvnet.modelcache`)."""
+    return load_host_keyed(file, cache_dir)[0]
+
+
+def load_host_keyed(file: str, cache_dir: Path | None = None) -> tuple[Host, str | None, list[str]]:
+    """:func:`load_host`, plus the file's model-cache key (None without *cache_dir* or when
+    the file is unreadable) and its warnings as printed (see :mod:`hvnet.apply.settled`)."""
     path = _resolve_file(file)
     if cache_dir is None:
         result = _load_or_exit(path)
         assert result.host is not None
-        return result.host
+        return result.host, None, [d.format() for d in result.diagnostics]
     from hvnet import modelcache
 
     try:
         data = Path(path).read_bytes()
     except OSError:
         data = b""  # load_file reports the unreadable file
+    key = modelcache.cache_key(data) if data else None
     cached = modelcache.lookup(data, cache_dir) if data else None
     if cached is not None:
         host, warnings = cached
         for diag in warnings:
             click.echo(diag.format(), err=True)
-        return host
+        return host, key, [d.format() for d in warnings]
     result = _load_or_exit(path)
     assert result.host is not None
     if data:
         modelcache.store(data, cache_dir, result.host, result.diagnostics)
-    return result.host
+    return result.host, key, [d.format() for d in result.diagnostics]
 
 
 class _LazyGroup(click.Group):

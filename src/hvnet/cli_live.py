@@ -147,7 +147,9 @@ def apply(
                 f"{probe!r}: use ping:ADDR or arp:IFACE:ADDR", param_hint="--probe"
             )
     _require_privileges()
-    host = _desired(file, state_dir)
+    from hvnet.cli import load_host_keyed
+
+    host, model_key, warnings = load_host_keyed(file, Path(state_dir) / "models")
     from hvnet.apply.engine import ApplyError, ApplyOptions, apply_host
     from hvnet.apply.ledger import LedgerError, LockedError
     from hvnet.apply.planner import PlanError
@@ -163,6 +165,8 @@ def apply(
         probes=probes,
         fail_at=fail_at,
         progress=progress,
+        model_key=model_key if fail_at is None else None,
+        warnings=tuple(warnings),
     )
     try:
         report = apply_host(host, options)

@@ -17,15 +17,15 @@ edited rule never serves a stale model. Only the newest few entries are kept.
 from __future__ import annotations
 
 import os
-import pickle
 import stat
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from hvnet import __version__
 
+TYPE_CHECKING = False  # not typing's: the key is computed by every apply, no-ops included
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from hvnet.diagnostics import Diagnostic
     from hvnet.model import Host
 
@@ -41,19 +41,25 @@ KEEP = 8
 _FORMAT = 2
 #: modules (relative to the package) whose code decides what a file resolves to
 _DECIDING = ("config.py", "options.py", "model.py", "resolve.py", "loader.py", "yamlsource.py")
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = os.path.dirname(os.path.realpath(__file__))
 
 
 def _code_fingerprint() -> bytes:
-    """Size and mtime of every deciding module (rules included): cheap stats, no reading."""
+    """Size and mtime of every deciding module (rules included): cheap stats, no reading.
+
+    Plain ``os`` calls: this runs on every apply, and pathlib's import (with ``re``) costs a
+    settled no-op more than the stats.
+    """
     parts = [__version__, sys.version, str(_FORMAT)]
-    files = [_PACKAGE / name for name in _DECIDING]
-    rules = _PACKAGE / "rules"
+    files = [os.path.join(_PACKAGE, name) for name in _DECIDING]
+    rules = os.path.join(_PACKAGE, "rules")
     try:
-        files += sorted(rules.glob("*.py"))
+        files += [
+            os.path.join(rules, name) for name in sorted(os.listdir(rules)) if name.endswith(".py")
+        ]
         for file in files:
-            info = file.stat()
-            parts.append(f"{file.name}:{info.st_size}:{info.st_mtime_ns}")
+            info = os.stat(file)
+            parts.append(f"{os.path.basename(file)}:{info.st_size}:{info.st_mtime_ns}")
     except OSError:
         parts.append("unreadable")
     return "\n".join(parts).encode()
@@ -86,6 +92,8 @@ def lookup(data: bytes, cache_dir: Path) -> tuple[Host, list[Diagnostic]] | None
     entry = cache_dir / f"{cache_key(data)}.pickle"
     if not (_trusted(cache_dir, want_dir=True) and _trusted(entry, want_dir=False)):
         return None
+    import pickle  # only here: computing a key (a settled no-op) needs none of it
+
     try:
         with entry.open("rb") as handle:
             stored = pickle.load(handle)  # trusted path: checked above
@@ -100,20 +108,22 @@ def lookup(data: bytes, cache_dir: Path) -> tuple[Host, list[Diagnostic]] | None
 
 def store(data: bytes, cache_dir: Path, host: Host, warnings: list[Diagnostic]) -> None:
     """Keep a validated model for these bytes; failures to write are ignored (it's a cache)."""
+    import pickle
+    import tempfile  # only when storing: a hit never needs it (nor shutil behind it)
+
     try:
         cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _trusted(cache_dir, want_dir=True):
             return
         entry = cache_dir / f"{cache_key(data)}.pickle"
-        import tempfile  # only when storing: a hit never needs it (nor shutil behind it)
-
         fd, tmp = tempfile.mkstemp(prefix=".entry.", dir=cache_dir)
         try:
             with os.fdopen(fd, "wb") as handle:
                 pickle.dump((_FORMAT, host, warnings), handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, entry)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            if os.path.exists(tmp):
+                os.unlink(tmp)
             raise
         _prune(cache_dir)
     except (OSError, pickle.PicklingError, TypeError, AttributeError):

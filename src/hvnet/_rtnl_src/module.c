@@ -139,6 +139,10 @@ PyDoc_STRVAR(status_rows_doc,
 static PyMethodDef methods[] = {
     {"decode_dump", (PyCFunction)(void (*)(void))decode_dump, METH_FASTCALL, decode_dump_doc},
     {"status_rows", (PyCFunction)(void (*)(void))status_rows, METH_FASTCALL, status_rows_doc},
+    {"snapshot_links", (PyCFunction)(void (*)(void))snapshot_links, METH_FASTCALL,
+     "snapshot_links(buffer, size, seq, out, Msg) -> bool: see hvnet/_rtnl_src/snaplink.c"},
+    {"settled_bytes", (PyCFunction)(void (*)(void))settled_bytes, METH_FASTCALL,
+     "settled_bytes(buffer, size, out, bonds) -> bool: see hvnet/_rtnl_src/settled.c"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -11,7 +11,11 @@
  *                fallback when this module is not built;
  *   status_rows  for hvnet.status.fastjson: per link the few values the status document
  *                needs across links, plus the link's own facts already written as JSON
- *                text (rows.c, jsonbuf.c), and RawLinks for bonds and their slaves only.
+ *                text (rows.c, jsonbuf.c), and RawLinks for bonds and their slaves only;
+ *   snapshot_links  the link messages of an apply snapshot as hvnet.kernel.nldump decodes
+ *                them (snaplink.c);
+ *   settled_bytes  for hvnet.apply.settled: the dumps an apply snapshot is taken from,
+ *                without what moves on its own (settled.c), to hash.
  *
  * tests/status/test_rtnl_c.py and test_fastjson.py check both against the Python
  * reference on captured kernel dumps and fuzzed buffers. Numbers are from
@@ -179,6 +183,12 @@ typedef struct {
 
 PyObject *raw_link(const Buf *b, const Link *l, PyObject *name, PyObject *kind,
                    PyObject *slave_kind, const Factories *f);
+
+/* snaplink.c */
+PyObject *snapshot_links(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
+/* settled.c */
+PyObject *settled_bytes(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 /* rows.c */
 PyObject *status_row(const Buf *b, const Link *l, PyObject *name, PyObject *kind,

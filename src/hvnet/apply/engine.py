@@ -27,6 +27,7 @@ from hvnet.kernel.snapshot import KernelSnapshot
 from hvnet.model import Bridge, Host
 
 if TYPE_CHECKING:  # the comparison engine is imported when a plan has work (not for a no-op)
+    from hvnet.apply.settled import KernelFingerprint
     from hvnet.compare import AttributeCheck
 
 Progress = Callable[[int, int], None]
@@ -51,6 +52,10 @@ class ApplyOptions:
     fail_at: int | None = None  # fault injection for tests: make operation k fail
     verify_seconds: float = 5.0
     progress: Progress | None = None
+    #: the model cache's key of the applied file (see :mod:`hvnet.apply.settled`): with it,
+    #: a verified apply or an empty plan is recorded, so the next no-op needs no planning
+    model_key: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -62,10 +67,10 @@ class ApplyReport:
     revert_deadline: float | None = None
 
 
-def _read_snapshot() -> KernelSnapshot:
+def _read_snapshot(fingerprint: KernelFingerprint | None = None) -> KernelSnapshot:
     from hvnet.kernel.netlink import read_snapshot
 
-    return read_snapshot()
+    return read_snapshot(fingerprint=fingerprint)
 
 
 def _indexes(snapshot: KernelSnapshot, the_plan: Plan | None = None) -> dict[str, int]:
@@ -87,13 +92,23 @@ def run_undo(actions: list[Action], succeeded: list[int], indexes: dict[str, int
     return NetlinkExecutor(indexes, keep_going=True).run(undo)
 
 
-def verify(host: Host, seconds: float) -> list[AttributeCheck]:
-    """Compare kernel and model until they match or *seconds* pass; return what still fails."""
+def verify(
+    host: Host, seconds: float, on_match: Callable[[KernelFingerprint], None] | None = None
+) -> list[AttributeCheck]:
+    """Compare kernel and model until they match or *seconds* pass; return what still fails.
+
+    ``on_match`` gets the fingerprint of the snapshot that matched (see
+    :mod:`hvnet.apply.settled`), when the C decoder can take one.
+    """
+    from hvnet.apply.settled import new_fingerprint
     from hvnet.compare import compare, failures
 
     deadline = time.monotonic() + seconds
     while True:
-        bad = failures(compare(host, _read_snapshot()))
+        fingerprint = new_fingerprint() if on_match is not None else None
+        bad = failures(compare(host, _read_snapshot(fingerprint)))
+        if not bad and fingerprint is not None and on_match is not None:
+            on_match(fingerprint)
         if not bad or time.monotonic() >= deadline:
             return bad
         time.sleep(0.2)
@@ -191,11 +206,17 @@ def persist_eni(host: Host, root: Path) -> Path:
 def apply_host(host: Host, options: ApplyOptions) -> ApplyReport:
     """Take the kernel to *host*, or leave it exactly as it was and raise ApplyError."""
     start = time.monotonic()
+    from hvnet.apply.settled import new_fingerprint
+
     with apply_lock(options.state_dir):
         ledger = load_ledger(options.state_dir)
         ledger_before = ledger.to_json()
-        before = _read_snapshot()
+        settled_kernel: list[str] = []  # the fingerprint of the kernel found to match
+        fingerprint = new_fingerprint() if options.model_key is not None else None
+        before = _read_snapshot(fingerprint)
         the_plan = make_plan(host, before, ledger)
+        if not the_plan.actions and fingerprint is not None:
+            settled_kernel.append(fingerprint.hexdigest())
         actions = the_plan.actions
         indexes = _indexes(before, the_plan)
         report = ApplyReport(the_plan, 0.0)
@@ -211,7 +232,13 @@ def apply_host(host: Host, options: ApplyOptions) -> ApplyReport:
                     ok,
                     leftovers,
                 )
-            bad = verify(host, options.verify_seconds)
+            bad = verify(
+                host,
+                options.verify_seconds,
+                (lambda f: settled_kernel.append(f.hexdigest()))
+                if options.model_key is not None
+                else None,
+            )
             if bad:
                 ok, leftovers = _rollback(actions, result.succeeded, indexes, before)
                 shown = "; ".join(c.format() for c in bad[:5])
@@ -229,6 +256,17 @@ def apply_host(host: Host, options: ApplyOptions) -> ApplyReport:
         if options.confirm_seconds is not None and actions:
             report.revert_deadline = _arm_revert(
                 options, actions, report.eni_written, ledger_before
+            )
+        if options.model_key is not None and settled_kernel:
+            from hvnet.apply.settled import record
+
+            eni = str(report.eni_written) if report.eni_written else None
+            record(
+                str(options.state_dir),
+                options.model_key,
+                settled_kernel[-1],
+                eni,
+                list(options.warnings),
             )
     report.seconds = time.monotonic() - start
     return report

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_interface, ip_network
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hvnet.gcpause import without_gc
 from hvnet.kernel.snapshot import (
     NIC_KINDS,
     KernelSnapshot,
@@ -44,6 +45,9 @@ from hvnet.options import (
     PrimaryReselect,
     XmitHashPolicy,
 )
+
+if TYPE_CHECKING:
+    from hvnet.apply.settled import KernelFingerprint
 
 IFF_UP = 0x1
 IFA_F_PERMANENT = 0x80
@@ -343,7 +347,12 @@ def snapshot_from_messages(
     return snap
 
 
-def read_snapshot(netns: str | None = None, sys_root: Path = Path("/sys")) -> KernelSnapshot:
+@without_gc  # thousands of messages and model objects, all alive until the snapshot is built
+def read_snapshot(
+    netns: str | None = None,
+    sys_root: Path = Path("/sys"),
+    fingerprint: KernelFingerprint | None = None,
+) -> KernelSnapshot:
     """Dump links, addresses and routes once each and build the snapshot.
 
     The current namespace is read with hvnet's own fast dump decoder
@@ -353,7 +362,7 @@ def read_snapshot(netns: str | None = None, sys_root: Path = Path("/sys")) -> Ke
     if netns is None:
         from hvnet.kernel.nldump import dump_all
 
-        links, addrs, routes = dump_all()
+        links, addrs, routes = dump_all(fingerprint.feed if fingerprint is not None else None)
         return snapshot_from_messages(links, addrs, routes, sys_root)
     return read_snapshot_pyroute2(netns, sys_root)
 

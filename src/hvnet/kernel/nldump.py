@@ -18,14 +18,19 @@ from collections.abc import Callable
 from ipaddress import ip_address
 from typing import Any
 
+from hvnet.kernel.nlrequests import (
+    RTM_GETADDR,
+    RTM_GETLINK,
+    RTM_GETROUTE,
+    SNAPSHOT_DUMPS,
+    dump_request,
+)
+
 _HDR = struct.Struct("=IHHII")
 _RTA = struct.Struct("=HH")
 _IFINFO = struct.Struct("=BxHiII")
 _U32 = struct.Struct("=I")
 _NLMSG_ERROR, _NLMSG_DONE = 2, 3
-_F_REQUEST_DUMP = 0x1 | 0x300
-RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE = 18, 22, 26
-_IFLA_EXT_MASK, _RTEXT_FILTER_SKIP_STATS = 29, 1 << 3
 _OPERSTATES = ("UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP")
 
 Decoder = Callable[[bytes], Any]
@@ -307,26 +312,65 @@ def _route(data: bytes) -> Msg:
 
 
 def _dump(
-    sock: socket.socket, mtype: int, body: bytes, parse: Callable[[bytes], Msg], seq: int
+    sock: socket.socket,
+    mtype: int,
+    body: bytes,
+    parse: Callable[[bytes], Msg],
+    seq: int,
+    feed: Callable[[bytes], object] | None,
 ) -> list[Msg]:
-    sock.send(_HDR.pack(_HDR.size + len(body), mtype, _F_REQUEST_DUMP, seq, 0) + body)
+    sock.send(dump_request(mtype, body, seq))
     out: list[Msg] = []
-    while not decode_buffer(sock.recv(1 << 20), mtype, parse, seq, out):
-        pass
-    return out
+    while True:
+        data = sock.recv(1 << 20)
+        if feed is not None:
+            feed(data)
+        if decode_buffer(data, mtype, parse, seq, out):
+            return out
 
 
 def decode_buffer(
     data: bytes, mtype: int, parse: Callable[[bytes], Msg], seq: int, out: list[Msg]
 ) -> bool:
-    """Decode one ``recv`` worth of dump messages into ``out``; True once the dump is done."""
+    """Decode one ``recv`` worth of dump messages into ``out``; True once the dump is done.
+
+    Link messages go to the C decoder (:mod:`hvnet._rtnl`, the same Msg objects) when it
+    was built; :func:`decode_buffer_py` is the reference.
+    """
+    if mtype == RTM_GETLINK and _C is not None:
+        done: bool = _C.snapshot_links(data, len(data), seq, out, Msg)
+        return done
+    return decode_buffer_py(data, mtype, parse, seq, out)
+
+
+def _c_decoder() -> Any:
+    import os
+
+    if os.environ.get("HVNET_PURE_PYTHON") == "1":
+        return None
+    try:
+        from hvnet import _rtnl
+    except ImportError:
+        return None
+    return _rtnl
+
+
+_C = _c_decoder()
+
+
+def decode_buffer_py(
+    data: bytes, mtype: int, parse: Callable[[bytes], Msg], seq: int, out: list[Msg]
+) -> bool:
+    """The Python decoder of :func:`decode_buffer` (the reference for the C one)."""
     offset = 0
     if mtype == RTM_GETLINK:  # views of the whole buffer, made once per recv
         view = memoryview(data)
         view = view[: len(view) & ~3]
         h, w = view.cast("H"), view.cast("I")
-    while offset < len(data):
+    while offset + _HDR.size <= len(data):
         length, kind, _flags, got_seq, _pid = _HDR.unpack_from(data, offset)
+        if length < _HDR.size:  # malformed: would never advance
+            break
         here = offset
         offset += (length + 3) & ~3
         if got_seq != seq:
@@ -343,19 +387,22 @@ def decode_buffer(
     return False
 
 
-def dump_all() -> tuple[list[Msg], list[Msg], list[Msg]]:
-    """Links (without statistics), addresses and main-table routes, one dump each."""
+def dump_all(
+    feed: Callable[[bytes], object] | None = None,
+) -> tuple[list[Msg], list[Msg], list[Msg]]:
+    """Links (without statistics), addresses and main-table routes, one dump each.
+
+    ``feed`` sees every receive buffer as well (the no-op fingerprint of
+    :mod:`hvnet.apply.settled` is taken from the very messages the snapshot is built from).
+    """
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+    parsers = {RTM_GETLINK: _link, RTM_GETADDR: _addr, RTM_GETROUTE: _route}
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 * 1024 * 1024)
         sock.bind((0, 0))
-        skip_stats = struct.pack("=HHI", 8, _IFLA_EXT_MASK, _RTEXT_FILTER_SKIP_STATS)
-        links = _dump(
-            sock, RTM_GETLINK, struct.pack("=BxHiII", 0, 0, 0, 0, 0) + skip_stats, _link, 1
-        )
-        addrs = _dump(sock, RTM_GETADDR, struct.pack("=BBBBI", 0, 0, 0, 0, 0), _addr, 2)
-        routes = _dump(
-            sock, RTM_GETROUTE, struct.pack("=BBBBBBBBI", 0, 0, 0, 0, 0, 0, 0, 0, 0), _route, 3
+        links, addrs, routes = (
+            _dump(sock, mtype, body, parsers[mtype], seq, feed)
+            for seq, (mtype, body) in enumerate(SNAPSHOT_DUMPS, 1)
         )
         return links, addrs, [r for r in routes if (r.get_attr("RTA_TABLE") or r["table"]) == 254]
     finally:
