@@ -4,9 +4,10 @@
  * values the snapshot takes (hvnet.kernel.netlink.snapshot_from_messages) and the planner
  * uses, in message order: per link its index, whether it is up, and its address, name,
  * MTU, parent, master, kind with the VLAN or bridge data and bridge port priority read,
- * and the IPv4/IPv6 devconf arrays; per address its family, prefix, link, whether it is
- * permanent, and the address; per route its family, destination length, table, protocol,
- * destination, link, gateway and metric. Runtime state the planner does not read is left
+ * and the IPv4/IPv6 devconf arrays; per address the snapshot keeps (not link-local, not
+ * loopback) its family, prefix, link, whether it is permanent, and the address; per route
+ * it keeps (main table, not the kernel's or from router advertisements) its family,
+ * destination length, table, protocol, destination, link, gateway and metric. Runtime state the planner does not read is left
  * out on purpose (operstate, carrier, RUNNING, STP port states, counters, timers): it
  * settles after an apply has been verified, and keeping it would send the next no-op
  * through full planning for nothing. tests/apply/test_settled.py checks, on captured
@@ -105,10 +106,29 @@ static int link_part(Sink *s, const Buf *b, Py_ssize_t start, Py_ssize_t end) {
     return 0;
 }
 
+/* Whether the snapshot skips this address: link-local or loopback (it reads IFA_LOCAL,
+ * else IFA_ADDRESS). IPv6 link-local addresses appear when DAD ends, after the verify. */
+static int skipped_address(const Buf *b, const Table *t, uint8_t family) {
+    unsigned key = plen(b, t, 2) > 0 ? 2 : 1;
+    Py_ssize_t n = plen(b, t, key);
+    if (n <= 0)
+        return 0;
+    const uint8_t *a = payload(b, t, key);
+    if (family == 2 && n >= 4)
+        return a[0] == 127 || (a[0] == 169 && a[1] == 254);
+    if (family == 10 && n >= 16) {
+        static const uint8_t loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        return (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || memcmp(a, loopback, 16) == 0;
+    }
+    return 0;
+}
+
 static int addr_part(Sink *s, const Buf *b, Py_ssize_t start, Py_ssize_t end) {
     Table t;
     unsigned long flags = 0;
     walk(b, start + 8, end, 0, &t);
+    if (skipped_address(b, &t, b->buf[start]))
+        return 0;
     /* the snapshot: IFA_FLAGS if present and non-zero, else ifa_flags; only "permanent" */
     if (!get_u32(b, &t, 8, &flags) || flags == 0)
         flags = b->buf[start + 2];
@@ -120,8 +140,19 @@ static int addr_part(Sink *s, const Buf *b, Py_ssize_t start, Py_ssize_t end) {
 }
 
 static int route_part(Sink *s, const Buf *b, Py_ssize_t start, Py_ssize_t end) {
+    /* Only the routes the snapshot keeps: the main table (RTA_TABLE, else rtm_table),
+     * RTA_TABLE absent or 254, not made by the kernel or router advertisements (local and
+     * IPv6 routes appear as addresses settle, after the verify). */
+    Table t;
+    unsigned long table = 0;
+    walk(b, start + 12, end, 0, &t);
+    int has_table = get_u32(b, &t, 15, &table);
+    unsigned long effective = has_table && table ? table : b->buf[start + 4];
+    uint8_t proto = b->buf[start + 5];
+    if (effective != 254 || (has_table && table != 254) || proto == 2 || proto == 9)
+        return 0;
     /* rtm_family, rtm_dst_len, rtm_table, rtm_protocol */
-    uint8_t head[4] = {b->buf[start], b->buf[start + 1], b->buf[start + 4], b->buf[start + 5]};
+    uint8_t head[4] = {b->buf[start], b->buf[start + 1], b->buf[start + 4], proto};
     if (mark(s, RTM_NEWROUTE_T) < 0 || emit(s, head, sizeof head) < 0)
         return -1;
     return keep_attrs(s, b, start + 12, end, ROUTE_KEEP);
