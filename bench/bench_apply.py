@@ -139,11 +139,19 @@ def table(results: list[dict[str, Any]]) -> None:
         )
         if tool == "ip" and "ip_only" in r:
             print(f"{'':>5} {'ip only':<10} {r['ip_only']:>8.2f} (sysctl -p: {r['sysctl']:.2f} s)")
+        if tool == "hvnet" and "up_warm" in r:
+            warm = f"{r['up_warm'] / ip['up']:.2f}x" if ip else "-"
+            print(
+                f"{'':>5} {'(cached)':<10} {r['up_warm']:>8.2f} {'':>8} {r['down_warm']:>8.2f} "
+                f"{warm:>8}  model cached: the file was planned or applied before"
+            )
     for n in sorted({r["n"] for r in results}):
         hv = by.get(("hvnet", n))
         two = by.get(("ifupdown2", n))
         if hv:
             line = f"N={n}: hvnet no-op re-apply = {hv['noop'] / hv['up']:.0%} of its full apply"
+            if "up_warm" in hv:
+                line += f" ({hv['noop'] / hv['up_warm']:.0%} of the cached one)"
             if two and "noop" in two:
                 line += f"; ifreload -a takes {two['noop'] / hv['noop']:.1f}x hvnet's no-op"
             print(line)

@@ -101,12 +101,12 @@ def verify(
     :mod:`hvnet.apply.settled`), when the C decoder can take one.
     """
     from hvnet.apply.settled import new_fingerprint
-    from hvnet.compare import compare, failures
+    from hvnet.compare import compare
 
     deadline = time.monotonic() + seconds
     while True:
         fingerprint = new_fingerprint() if on_match is not None else None
-        bad = failures(compare(host, _read_snapshot(fingerprint)))
+        bad = compare(host, _read_snapshot(fingerprint), failures_only=True)
         if not bad and fingerprint is not None and on_match is not None:
             on_match(fingerprint)
         if not bad or time.monotonic() >= deadline:
@@ -116,9 +116,9 @@ def verify(
 
 def snapshot_differences(before: KernelSnapshot, after: KernelSnapshot) -> list[AttributeCheck]:
     """What differs between two snapshots: the test of an exact rollback."""
-    from hvnet.compare import AttributeCheck, Status, compare, failures
+    from hvnet.compare import AttributeCheck, Status, compare
 
-    checks = failures(compare(before.host, after, check_admin_up=False))
+    checks = compare(before.host, after, check_admin_up=False, failures_only=True)
     for name in sorted(set(after.host.links) - set(before.host.links)):
         checks.append(AttributeCheck(name, "exists", "nothing", "a link", Status.FAIL))
     for bridge, ports in before.guest_ports.items():
