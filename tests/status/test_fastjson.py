@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from hvnet.kernel.record import replace
+from hvnet.native import rtnl as native_rtnl
 from hvnet.status import rtnl
 from hvnet.status.collect import Gathered, build
 from hvnet.status.health import evaluate, failure_counts
@@ -26,7 +27,7 @@ from hvnet.status.state import load_previous, save_run
 
 from nlkit import FIXTURES, fixture_buffers, fixture_cases, host_dump
 
-_rtnl = rtnl.c_decoder()
+_rtnl = native_rtnl()
 pytestmark = pytest.mark.skipif(_rtnl is None, reason="hvnet._rtnl is not built")
 STAMP = "2026-01-02T03:04:05+00:00"
 

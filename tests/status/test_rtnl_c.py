@@ -15,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hvnet.native import rtnl as native_rtnl
 from hvnet.status import rtnl
 
 from nlkit import fixture_buffers, fixture_cases, host_dump
 
-_rtnl = rtnl.c_decoder()
+_rtnl = native_rtnl()
 needs_c = pytest.mark.skipif(_rtnl is None, reason="hvnet._rtnl is not built")
 
 

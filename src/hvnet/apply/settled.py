@@ -41,17 +41,6 @@ SETTLED_FILE = "settled.json"
 _VERSION = 1
 
 
-def _c() -> Any:
-    """:mod:`hvnet._rtnl`, or None (not built, or ``HVNET_PURE_PYTHON=1``)."""
-    if os.environ.get("HVNET_PURE_PYTHON") == "1":
-        return None
-    try:
-        from hvnet import _rtnl
-    except ImportError:
-        return None
-    return _rtnl
-
-
 class KernelFingerprint:
     """Accumulates receive buffers of the snapshot dumps; :meth:`hexdigest` at the end."""
 
@@ -84,7 +73,9 @@ class KernelFingerprint:
 
 def new_fingerprint() -> KernelFingerprint | None:
     """A fingerprint to feed, or None when the C decoder is not built."""
-    rtnl = _c()
+    from hvnet.native import rtnl as c_decoder
+
+    rtnl = c_decoder()
     return KernelFingerprint(rtnl) if rtnl is not None else None
 
 

@@ -25,6 +25,7 @@ from hvnet.kernel.nlrequests import (
     SNAPSHOT_DUMPS,
     dump_request,
 )
+from hvnet.native import rtnl
 
 _HDR = struct.Struct("=IHHII")
 _RTA = struct.Struct("=HH")
@@ -343,19 +344,7 @@ def decode_buffer(
     return decode_buffer_py(data, mtype, parse, seq, out)
 
 
-def _c_decoder() -> Any:
-    import os
-
-    if os.environ.get("HVNET_PURE_PYTHON") == "1":
-        return None
-    try:
-        from hvnet import _rtnl
-    except ImportError:
-        return None
-    return _rtnl
-
-
-_C = _c_decoder()
+_C = rtnl()
 
 
 def decode_buffer_py(

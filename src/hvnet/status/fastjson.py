@@ -56,7 +56,7 @@ _OWN_ROLE = frozenset({"bond", "vlan", "bridge"})
 
 def available() -> bool:
     """Whether this path can run: it needs the C decoder's fragments."""
-    from hvnet.status.rtnl import c_decoder
+    from hvnet.native import rtnl as c_decoder
 
     return c_decoder() is not None
 

@@ -20,6 +20,7 @@ import struct
 
 from hvnet.kernel.facts import BOND_MODE_NAMES, BRIDGE_PORT_STATES, LacpPortState
 from hvnet.kernel.record import Record
+from hvnet.native import rtnl as c_decoder
 from hvnet.status.doc import VlanFlags
 
 TYPE_CHECKING = False  # not typing's: importing typing costs more than this command
@@ -469,17 +470,6 @@ def decode_dump_py(buffer: Any, size: int, out: list[RawLink]) -> bool:
                 raise OSError(-code, f"netlink link dump: {os.strerror(-code)}")
         pos += _align(length)
     return False
-
-
-def c_decoder() -> Any:
-    """:mod:`hvnet._rtnl` when it was built and is not switched off, else None."""
-    if os.environ.get("HVNET_PURE_PYTHON") == "1":
-        return None
-    try:
-        from hvnet import _rtnl
-    except ImportError:  # not built (no C compiler at install time): decode in Python
-        return None
-    return _rtnl
 
 
 _C = c_decoder()
