@@ -40,60 +40,31 @@ def _resolve_file(file: str) -> str:
 
 
 def _report(result: LoadResult, quiet: bool = False) -> None:
-    for diag in result.diagnostics:
-        click.echo(diag.format(), err=True)
-    if not quiet and result.diagnostics:
-        errors = sum(1 for d in result.diagnostics if d.severity.value == "error")
-        warnings = len(result.diagnostics) - errors
-        click.echo(f"{result.file}: {errors} error(s), {warnings} warning(s)", err=True)
+    from hvnet.apply.run import report
+
+    report(result, quiet)
 
 
 def _load_or_exit(file: str) -> LoadResult:
     """Load and validate *file*; print problems and exit 2 when it has errors."""
-    from hvnet.loader import load_file
+    from hvnet.apply.run import InvalidFile, load_checked
 
-    result = load_file(_resolve_file(file))
-    if not result.ok:
-        _report(result)
+    try:
+        return load_checked(_resolve_file(file))
+    except InvalidFile:
         sys.exit(EXIT_INVALID)
-    for diag in result.diagnostics:
-        click.echo(diag.format(), err=True)
-    return result
 
 
 def load_host(file: str, cache_dir: Path | None = None) -> Host:
     """The validated model of *file* for commands that act on it (apply, plan); exits 2 on
     errors. With *cache_dir*, a file validated before (same bytes, same hvnet) is not parsed
     and validated again (see :mod:`hvnet.modelcache`)."""
-    return load_host_keyed(file, cache_dir)[0]
-
-
-def load_host_keyed(file: str, cache_dir: Path | None = None) -> tuple[Host, str | None, list[str]]:
-    """:func:`load_host`, plus the file's model-cache key (None without *cache_dir* or when
-    the file is unreadable) and its warnings as printed (see :mod:`hvnet.apply.settled`)."""
-    path = _resolve_file(file)
-    if cache_dir is None:
-        result = _load_or_exit(path)
-        assert result.host is not None
-        return result.host, None, [d.format() for d in result.diagnostics]
-    from hvnet import modelcache
+    from hvnet.apply.run import InvalidFile, load_keyed
 
     try:
-        data = Path(path).read_bytes()
-    except OSError:
-        data = b""  # load_file reports the unreadable file
-    key = modelcache.cache_key(data) if data else None
-    cached = modelcache.lookup(data, cache_dir) if data else None
-    if cached is not None:
-        host, warnings = cached
-        for diag in warnings:
-            click.echo(diag.format(), err=True)
-        return host, key, [d.format() for d in warnings]
-    result = _load_or_exit(path)
-    assert result.host is not None
-    if data:
-        modelcache.store(data, cache_dir, result.host, result.diagnostics)
-    return result.host, key, [d.format() for d in result.diagnostics]
+        return load_keyed(_resolve_file(file), cache_dir)[0]
+    except InvalidFile:
+        sys.exit(EXIT_INVALID)
 
 
 class _LazyGroup(click.Group):

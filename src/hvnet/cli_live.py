@@ -8,7 +8,6 @@ anything is touched, and refuses files with validation errors.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,27 +19,6 @@ if TYPE_CHECKING:
 
 EXIT_INVALID, EXIT_FAILED = 2, 1
 STATE_DIR_HELP = "Where hvnet keeps its ledger and lock (default /var/lib/hvnet)."
-
-
-def has_net_admin() -> bool:
-    """Whether this process holds CAP_NET_ADMIN (root usually does)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("CapEff:"):
-                return bool(int(line.split()[1], 16) & (1 << 12))
-    except (OSError, ValueError):
-        pass
-    return os.geteuid() == 0
-
-
-def _require_privileges() -> None:
-    if not has_net_admin():
-        click.echo(
-            "hvnet: changing the network needs root or CAP_NET_ADMIN; nothing was "
-            "changed (try: sudo hvnet ...)",
-            err=True,
-        )
-        sys.exit(EXIT_INVALID)
 
 
 def _desired(file: str, state_dir: str) -> Host:
@@ -146,53 +124,20 @@ def apply(
             raise click.BadParameter(
                 f"{probe!r}: use ping:ADDR or arp:IFACE:ADDR", param_hint="--probe"
             )
-    _require_privileges()
-    from hvnet.cli import load_host_keyed
+    from hvnet.apply.run import run_apply
+    from hvnet.cli import _resolve_file
 
-    host, model_key, warnings = load_host_keyed(file, Path(state_dir) / "models")
-    from hvnet.apply.engine import ApplyError, ApplyOptions, apply_host
-    from hvnet.apply.ledger import LedgerError, LockedError
-    from hvnet.apply.planner import PlanError
-
-    def progress(done: int, total: int) -> None:
-        if total >= 200 and sys.stderr.isatty():
-            click.echo(f"\r  {done}/{total} operations", nl=done == total, err=True)
-
-    options = ApplyOptions(
-        state_dir=Path(state_dir),
-        eni_root=None if runtime_only else Path(root),
+    code = run_apply(
+        _resolve_file(file),
+        runtime_only=runtime_only,
+        root=root,
+        state_dir=state_dir,
         confirm_seconds=confirm_seconds,
         probes=probes,
         fail_at=fail_at,
-        progress=progress,
-        model_key=model_key if fail_at is None else None,
-        warnings=tuple(warnings),
     )
-    try:
-        report = apply_host(host, options)
-    except (PlanError, LedgerError, LockedError) as exc:
-        click.echo(f"hvnet: nothing changed: {exc}", err=True)
-        sys.exit(EXIT_INVALID)
-    except ApplyError as exc:
-        click.echo(f"hvnet: apply failed: {exc}", err=True)
-        for check in exc.leftovers:
-            click.echo(f"  still different: {check.format()}", err=True)
-        sys.exit(EXIT_FAILED)
-    n = len(report.plan.actions)
-    click.echo(
-        f"applied {n} operation(s) in {report.seconds:.2f} s; kernel verified"
-        if n
-        else "nothing to do: the kernel already matches the config"
-    )
-    if report.eni_written:
-        click.echo(
-            f"wrote {report.eni_written} (previous kept as {report.eni_written.name}.hvnet-bak)"
-        )
-    if report.revert_deadline:
-        click.echo(
-            f"will revert in {confirm_seconds:.0f} s unless you run: hvnet confirm"
-            + (f" --state-dir {state_dir}" if state_dir != "/var/lib/hvnet" else "")
-        )
+    if code:
+        sys.exit(code)
 
 
 @click.command()

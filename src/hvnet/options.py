@@ -71,6 +71,8 @@ class AdSelect(StrEnum):
 
 LacpRate = Literal["slow", "fast"]
 ArpAllTargets = Literal["any", "all"]
+
+
 def _to_json(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value

@@ -78,7 +78,8 @@ class SourceMap:
             for key_node, value_node in node.value:
                 if key_node.tag == _MERGE:
                     merged.extend(
-                        value_node.value if isinstance(value_node, yaml.SequenceNode)
+                        value_node.value
+                        if isinstance(value_node, yaml.SequenceNode)
                         else [value_node]
                     )
                 elif isinstance(key_node, yaml.ScalarNode):
@@ -244,8 +245,9 @@ class _Walker:
                 "HV604" if guest else "HV006",
                 f"{'two guests named' if guest else 'duplicate key'} {key!r} "
                 f"(first defined at line {first.start_mark.line + 1})",
-                "rename one of the guests" if guest else
-                "YAML keeps only one of them; merge the two entries or rename one",
+                "rename one of the guests"
+                if guest
+                else "YAML keeps only one of them; merge the two entries or rename one",
                 (*path, key),
                 on_key=True,
             ).at(Position(self.file, again.start_mark.line + 1, again.start_mark.column + 1))

@@ -79,7 +79,10 @@ bridges:
   br60: {ports: [eth0], stp: false, forward_delay: 0}
 """
 
-FAST = "from hvnet.apply.command import run; import sys; print(run(sys.argv[1:]))"
+FAST = (
+    "from hvnet.apply.command import parse, settled_answer; import sys; "
+    "print(settled_answer(*parse(sys.argv[1:])))"
+)
 
 
 @pytest.fixture

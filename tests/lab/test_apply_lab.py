@@ -77,7 +77,10 @@ def test_capture_fed_back_plans_nothing(lab: LabVM) -> None:
     assert out["replan"] == []
 
 
-SETTLED_CHECK = "from hvnet.apply.command import run; import sys; print(run(sys.argv[1:]))"
+SETTLED_CHECK = (
+    "from hvnet.apply.command import parse, settled_answer; import sys; "
+    "print(settled_answer(*parse(sys.argv[1:])))"
+)
 
 
 def test_settled_no_op_on_the_real_kernel(lab: LabVM) -> None:

@@ -1,13 +1,13 @@
-"""``hvnet apply FILE`` when nothing is to be done, answered without the CLI framework.
+"""``hvnet apply FILE`` without the CLI framework; nothing to do is answered from dumps alone.
 
 A periodic or repeated apply of an unchanged file is the common case, and issue #6 wants
 it well under a tenth of a full apply on a host with a thousand networks. When the state
 directory records that this very model left this very kernel state (and ledger and ENI
 file; :mod:`hvnet.apply.settled`), the answer is known after three netlink dumps: this
 module checks exactly that, importing neither click, the model nor the planner. Anything
-else — another option, an example name, a changed file or kernel, no record, no
-privileges, no C decoder — returns None and the full ``hvnet apply`` runs (which plans,
-and records the fingerprint again when it finds nothing to do).
+else (a changed file or kernel, no record, no C decoder) runs the full apply, still without
+click (:mod:`hvnet.apply.run`), which plans, applies and records the fingerprint again.
+Other options and example names return None: the click command handles them.
 """
 
 from __future__ import annotations
@@ -47,24 +47,32 @@ def parse(argv: list[str]) -> tuple[str, bool, str, str] | None:
     return file, runtime_only, values["--root"], values["--state-dir"]
 
 
-def _may_change_network() -> bool:
-    """Root or CAP_NET_ADMIN, as the full apply requires (it says why otherwise)."""
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("CapEff:"):
-                    return bool(int(line.split()[1], 16) & (1 << 12))
-    except (OSError, ValueError):
-        pass
-    return os.geteuid() == 0
-
-
 def run(argv: list[str]) -> int | None:
-    """0 when ``hvnet apply ARGV`` has nothing to do (said so); None: run the full apply."""
+    """The exit code of ``hvnet apply ARGV`` for the plain argument lists :func:`parse`
+    accepts; None for the others (the click command handles them, errors included).
+
+    First the settled check: when this very file left this very kernel state, answer
+    "nothing to do" from three dumps. Otherwise the full apply runs here too
+    (:func:`hvnet.apply.run.run_apply`), without importing click.
+    """
     parsed = parse(argv)
-    if parsed is None or not _may_change_network():
+    if parsed is None:
         return None
     file, runtime_only, root, state_dir = parsed
+    if os.path.isfile(root) or os.path.isfile(state_dir):
+        return None  # the click command says that a directory is expected
+    from hvnet.apply.run import has_net_admin, run_apply
+
+    if not has_net_admin():
+        return run_apply(file, runtime_only=runtime_only, root=root, state_dir=state_dir)
+    answer = settled_answer(file, runtime_only, root, state_dir)
+    if answer is not None:
+        return answer
+    return run_apply(file, runtime_only=runtime_only, root=root, state_dir=state_dir)
+
+
+def settled_answer(file: str, runtime_only: bool, root: str, state_dir: str) -> int | None:
+    """0 (said so) when the state directory shows nothing is to be done; None otherwise."""
     try:
         with open(file, "rb") as handle:
             data = handle.read()

@@ -136,9 +136,7 @@ def render_text(host: Host) -> str:
     masters = host.upper_of()
     bond_of = {s: b.name for b in host.bonds for s in b.slaves}
     shared: dict[int, _Lines] = {}
-    plans = {
-        name: _plan_link(host.links[name], bond_of, shared) for name in host.creation_order()
-    }
+    plans = {name: _plan_link(host.links[name], bond_of, shared) for name in host.creation_order()}
     _place_dns(host, plans)
     lines = [
         "# /etc/network/interfaces for host " + (host.hostname or "(unnamed)"),
@@ -178,9 +176,7 @@ def render_text(host: Host) -> str:
     return text
 
 
-def _plan_link(
-    link: Link, bond_of: dict[str, str], shared: dict[int, _Lines]
-) -> list[_Stanza]:
+def _plan_link(link: Link, bond_of: dict[str, str], shared: dict[int, _Lines]) -> list[_Stanza]:
     """The stanzas of one link: address stanzas, link configuration in the first one."""
     stanzas = _address_stanzas(link)
     first = stanzas[0]
