@@ -85,6 +85,12 @@ FAST = (
 )
 
 
+LIGHT = (
+    "import sys; from hvnet.apply.command import run; code = run(sys.argv[1:]); "
+    "print(code, [m for m in ('click', 'pathlib', 're', 'typing') if m in sys.modules])"
+)
+
+
 @pytest.fixture
 def netns() -> Iterator[str]:
     name = f"hvsettled-{uuid.uuid4().hex[:8]}"
@@ -125,6 +131,9 @@ def test_settled_no_op_and_everything_that_unsettles_it(netns: str, tmp_path: Pa
     assert applied.returncode == 0 and "kernel verified" in applied.stdout, applied.stderr
     assert (state / "settled.json").exists()
     assert fast() == "0"  # the recorded model, kernel, ledger and ENI: nothing to do
+    light = inside(sys.executable, "-c", LIGHT, *args)
+    # answered without importing click, pathlib, re or typing
+    assert light.stdout.splitlines()[-1].split() == ["0", "[]"], light.stderr
     noop = inside(hvnet, "apply", *args)
     assert noop.stdout == "nothing to do: the kernel already matches the config\n"
     assert "HV217" in noop.stderr  # the file's warnings, as the full apply prints them
@@ -358,3 +367,10 @@ def test_messages_the_fingerprint_skips_change_no_snapshot(case: str) -> None:
                 pos += (length + 3) & ~3
     if case == "variety":  # it has IPv6 link-local addresses and local-table routes
         assert skipped > 0
+
+
+def test_the_bond_files_fingerprinted_are_the_bond_options() -> None:
+    from hvnet.apply.settled import BOND_OPTION_FILES
+    from hvnet.options import BondOptions
+
+    assert tuple(BondOptions.model_fields) == BOND_OPTION_FILES

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from hvnet.loader import LoadResult
     from hvnet.model import Host
 
@@ -101,7 +102,8 @@ def _quiet_pydantic_plugins() -> None:
 
 
 def has_net_admin() -> bool:
-    """Whether this process holds CAP_NET_ADMIN (root usually does)."""
+    """Whether this process holds CAP_NET_ADMIN (root usually does). Read before a settled
+    no-op too, so this module imports nothing at load time but ``os`` and ``sys``."""
     try:
         with open("/proc/self/status", encoding="ascii", errors="replace") as handle:
             for line in handle:
@@ -135,6 +137,8 @@ def run_apply(
     if not has_net_admin():
         _err(NO_PRIVILEGES)
         return EXIT_INVALID
+    from pathlib import Path
+
     try:
         host, model_key, warnings = load_keyed(path, Path(state_dir) / "models")
     except InvalidFile:
