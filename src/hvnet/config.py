@@ -141,7 +141,7 @@ class Naming(_Strict):
 
 class Defaults(_Strict):
     bridge: BridgeOptionsSchema = Field(
-        default_factory=BridgeOptionsSchema, description="For network bridges."
+        default_factory=BridgeOptionsSchema.model_construct, description="For network bridges."
     )
 
 
@@ -174,15 +174,15 @@ class HostFile(_Strict):
 
     version: Literal[1] = Field(1, description="Format version.")
     hostname: str | None = None
-    naming: Naming = Field(default_factory=Naming)
-    defaults: Defaults = Field(default_factory=Defaults)
+    naming: Naming = Field(default_factory=Naming.model_construct)
+    defaults: Defaults = Field(default_factory=Defaults.model_construct)
     nics: dict[IfName, NicEntry] = Field(default_factory=dict)
     bonds: dict[IfName, BondEntry] = Field(default_factory=dict)
     vlans: dict[IfName, VlanEntry] = Field(default_factory=dict)
     bridges: dict[IfName, BridgeEntry] = Field(default_factory=dict)
     networks: dict[str, NetworkEntry] = Field(default_factory=dict)
     guests: dict[str, GuestEntry] = Field(default_factory=dict)
-    dns: DnsEntry = Field(default_factory=DnsEntry)
+    dns: DnsEntry = Field(default_factory=DnsEntry.model_construct)
 
 
 def json_schema() -> dict[str, Any]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import string
+from _socket import AF_INET, inet_pton
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, ip_interface
-from socket import AF_INET, inet_pton
 from typing import TypedDict
 
 from hvnet.config import AddressEntry, HostFile, L3Settings, NetworkEntry, PortEntry

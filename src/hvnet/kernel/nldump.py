@@ -11,7 +11,7 @@ pyroute2's, so :func:`hvnet.kernel.netlink.snapshot_from_messages` takes either.
 
 from __future__ import annotations
 
-import socket
+import _socket
 import struct
 import sys
 from collections.abc import Callable
@@ -238,10 +238,10 @@ def _af_spec(h: Any, w: Any, start: int, end: int) -> Msg:
     ``AF_INET6.IFLA_INET6_CONF[name]``."""
     families = _nest(h, start, end)
     attrs: dict[str, Any] = {}
-    at = families.get(socket.AF_INET)
+    at = families.get(_socket.AF_INET)
     if at is not None:
         attrs["AF_INET"] = _conf(h, w, at, _IFLA_INET_CONF, _INET_CONF, False)
-    at = families.get(socket.AF_INET6)
+    at = families.get(_socket.AF_INET6)
     if at is not None:
         conf = _conf(h, w, at, _IFLA_INET6_CONF, _INET6_CONF, True)
         attrs["AF_INET6"] = Msg({}, {"IFLA_INET6_CONF": conf})
@@ -313,7 +313,7 @@ def _route(data: bytes) -> Msg:
 
 
 def _dump(
-    sock: socket.socket,
+    sock: _socket.socket,
     mtype: int,
     body: bytes,
     parse: Callable[[bytes], Msg],
@@ -384,10 +384,10 @@ def dump_all(
     ``feed`` sees every receive buffer as well (the no-op fingerprint of
     :mod:`hvnet.apply.settled` is taken from the very messages the snapshot is built from).
     """
-    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+    sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, 0)
     parsers = {RTM_GETLINK: _link, RTM_GETADDR: _addr, RTM_GETROUTE: _route}
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 * 1024 * 1024)
+        sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, 8 * 1024 * 1024)
         sock.bind((0, 0))
         links, addrs, routes = (
             _dump(sock, mtype, body, parsers[mtype], seq, feed)

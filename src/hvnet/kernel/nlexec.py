@@ -14,9 +14,9 @@ further is sent, and the caller learns exactly which operations succeeded, to un
 
 from __future__ import annotations
 
+import _socket
 import errno
 import os
-import socket
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -100,9 +100,9 @@ class NetlinkExecutor:
     ) -> ExecResult:
         """Execute *ops* in order; stop after the chunk in which the first failure happens."""
         result = ExecResult()
-        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+        sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, 0)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
+            sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, _RCVBUF)
             sock.bind((0, 0))
             pending: list[tuple[int, bytes]] = []
             for position, operation in enumerate(ops):
@@ -159,7 +159,7 @@ class NetlinkExecutor:
 
     def _flush(
         self,
-        sock: socket.socket,
+        sock: _socket.socket,
         pending: list[tuple[int, bytes]],
         ops: Sequence[Op],
         result: ExecResult,

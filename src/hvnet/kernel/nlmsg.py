@@ -11,7 +11,7 @@ remains the reference and any divergence fails a test. Constants are the kernel'
 
 from __future__ import annotations
 
-import socket
+import _socket
 import struct
 from collections.abc import Callable
 from ipaddress import ip_address, ip_network
@@ -175,7 +175,7 @@ def _brport(args: dict[str, Any], index: int) -> bytes:
 
 def _addr(args: dict[str, Any], index: int) -> bytes:
     address = ip_address(args["address"])
-    family = socket.AF_INET if address.version == 4 else socket.AF_INET6
+    family = _socket.AF_INET if address.version == 4 else _socket.AF_INET6
     body = _IFADDR.pack(family, int(args["mask"]), 0, 0, index)
     body += attr(IFA_ADDRESS, address.packed)
     if address.version == 4:
@@ -185,7 +185,7 @@ def _addr(args: dict[str, Any], index: int) -> bytes:
 
 def _route(args: dict[str, Any], add: bool) -> bytes:
     dst = ip_network(args["dst"], strict=False)
-    family = socket.AF_INET if dst.version == 4 else socket.AF_INET6
+    family = _socket.AF_INET if dst.version == 4 else _socket.AF_INET6
     proto, kind = (RTPROT_STATIC, RTN_UNICAST) if add else (0, 0)
     body = _RTMSG.pack(family, dst.prefixlen, 0, 0, RT_TABLE_MAIN, proto, 0, kind, 0)
     if dst.prefixlen:
