@@ -78,6 +78,7 @@ class NetlinkExecutor:
         self.chunk = chunk
         self.fail_at = fail_at
         self.sys_root = sys_root
+        self._rebase = sys_root != _SYS  # once, not per write: Path comparison is Python
 
     def _index(self, name: str | None) -> int:
         if name is None:
@@ -138,14 +139,15 @@ class NetlinkExecutor:
     def _sysfs(self, operation: Op, position: int, result: ExecResult) -> None:
         """One sysfs or /proc/sys write. Thousands of these run per large apply (isolation
         sysctls), so the common case stays free of Path objects and buffered files."""
-        path = str(operation.arg("path"))
-        if self.sys_root != _SYS:
+        args = dict(operation.args)
+        path = str(args.get("path"))
+        if self._rebase:
             path = str(self.sys_root / Path(path).relative_to("/sys"))
         try:
             # One write(2) on a raw descriptor: /proc/sys takes a value per write.
             fd = os.open(path, os.O_WRONLY)
             try:
-                os.write(fd, f"{operation.arg('value')}\n".encode())
+                os.write(fd, f"{args.get('value')}\n".encode())
             finally:
                 os.close(fd)
         except OSError as exc:
