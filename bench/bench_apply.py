@@ -5,7 +5,9 @@ boot, every tool on the same topology: ``ip -batch`` (the practical floor), ``hv
 classic Debian ``ifup -a``/``ifdown -a``, and ifupdown2 ``ifup -a``/``ifreload -a``/``ifdown -a``
 (installed inside the throwaway VM only, from ``apt-get download ifupdown2``: it conflicts
 with ifupdown as a package). Times are whole commands (interpreter start included), under
-emulation when KVM is unavailable, so compare the ratios, not the seconds.
+emulation when KVM is unavailable, so compare the ratios, not the seconds. Each timed command
+starts once the guest CPU is idle (`apply_job.settle`), so no tool pays for the kernel's
+background work left by the previous one.
 
 Run: ``.venv/bin/python bench/bench_apply.py [--sizes 10,100,1000] [--slow-max 100]``.
 ``--slow-max`` caps N for classic ifupdown and ifupdown2 (hours at N=1000 under emulation).
