@@ -61,3 +61,28 @@ def test_a_plain_apply_does_not_import_click(tmp_path: Path) -> None:
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
     )
     assert result.stdout.split() == ["2", "False"], result.stderr
+
+
+WARNING_ONLY = """\
+version: 1
+nics: {eth0: {}, eth1: {}}
+bridges:
+  br60: {ports: [eth0], stp: false, forward_delay: 0}
+"""
+
+
+def test_a_valid_file_still_shows_its_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Loading for apply, plan or render prints the warnings of a file without errors."""
+    from hvnet.apply.run import load_checked, load_keyed
+
+    host = tmp_path / "host.yaml"
+    host.write_text(WARNING_ONLY)
+    assert load_checked(str(host)).ok
+    first = capsys.readouterr().err
+    assert "HV217" in first and "error(s)" not in first
+    _, _, warnings = load_keyed(str(host), tmp_path / "models")  # validated, then cached
+    assert capsys.readouterr().err == first and len(warnings) == 1
+    load_keyed(str(host), tmp_path / "models")
+    assert capsys.readouterr().err == first

@@ -61,13 +61,14 @@ def run(argv: list[str]) -> int | None:
     file, runtime_only, root, state_dir = parsed
     if os.path.isfile(root) or os.path.isfile(state_dir):
         return None  # the click command says that a directory is expected
-    from hvnet.apply.run import has_net_admin, run_apply
+    from hvnet.apply.run import has_net_admin
 
-    if not has_net_admin():
-        return run_apply(file, runtime_only=runtime_only, root=root, state_dir=state_dir)
-    answer = settled_answer(file, runtime_only, root, state_dir)
-    if answer is not None:
-        return answer
+    if has_net_admin():  # without, run_apply says why nothing can be changed
+        answer = settled_answer(file, runtime_only, root, state_dir)
+        if answer is not None:
+            return answer
+    from hvnet.apply.run import run_apply
+
     return run_apply(file, runtime_only=runtime_only, root=root, state_dir=state_dir)
 
 

@@ -47,14 +47,15 @@ def report(result: LoadResult, quiet: bool = False) -> None:
 
 
 def load_checked(path: str) -> LoadResult:
-    """Load and validate *path*; print its problems and raise :class:`InvalidFile` when it
-    has errors."""
+    """Load and validate *path*; print its problems (warnings too, without the count) and
+    raise :class:`InvalidFile` when it has errors."""
     from hvnet.loader import load_file
 
     result = load_file(path)
     if not result.ok:
         report(result)
         raise InvalidFile(path)
+    report(result, quiet=True)
     return result
 
 
